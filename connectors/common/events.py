@@ -1,0 +1,54 @@
+"""Helpers every connector uses to build the envelope of an event."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+# Fixed namespace for event ids: uuid5(namespace, system|entity|key|version).
+EVENT_ID_NAMESPACE = uuid.UUID("5b0c4bd4-5f43-4a0e-9a55-9c1b2f0e6d11")
+
+
+def event_id(source_instance: str, entity: str, key: str, version: str) -> str:
+    """Deterministic from source system, record and version: re-publishing is idempotent."""
+    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{source_instance}|{entity}|{key}|{version}"))
+
+
+def utc(value: dt.datetime | dt.date) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+
+
+def envelope(
+    *,
+    event_type: str,
+    schema_version: int,
+    source_system: str,
+    source_instance: str,
+    la_code: str,
+    entity: str,
+    key: str,
+    version: str,
+    event_time: dt.datetime | dt.date,
+    recorded_time: dt.datetime,
+    subject: dict[str, Any],
+    operation: str = "UPSERT",
+    correlation_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "event_id": event_id(source_instance, entity, key, version),
+        "event_type": event_type,
+        "schema_version": schema_version,
+        "event_time": utc(event_time),
+        "recorded_time": utc(recorded_time),
+        "source_system": source_system,
+        "source_instance": source_instance,
+        "la_code": la_code,
+        "subject": subject,
+        "source_record": {"entity": entity, "key": key, "version": version},
+        "correlation_id": correlation_id,
+        "operation": operation,
+        "sensitivity": "IDENTIFIABLE",
+    }

@@ -1,0 +1,78 @@
+"""Connector settings, each declared once with its type, default, check and description.
+
+Loading reports every problem at once, naming the setting and the bad value
+(setting values are configuration, not personal data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+_MISSING = object()
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    type: type
+    description: str
+    default: Any = _MISSING
+    check: Callable[[Any], str | None] | None = None  # returns a problem, or None
+
+    @property
+    def required(self) -> bool:
+        return self.default is _MISSING
+
+
+class ConfigError(Exception):
+    """The configuration has problems; all of them are listed."""
+
+    def __init__(self, source: str, problems: Sequence[str]) -> None:
+        self.problems = list(problems)
+        super().__init__(f"{source}: " + "; ".join(self.problems))
+
+
+def load_settings(declared: Sequence[Setting], raw: dict[str, Any], source: str) -> dict[str, Any]:
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    known = {s.name for s in declared}
+    for name in sorted(set(raw) - known):
+        problems.append(f"unknown setting '{name}'")
+    for s in declared:
+        if s.name not in raw or raw[s.name] is None:
+            if s.required:
+                problems.append(f"setting '{s.name}' is required ({s.description})")
+            else:
+                values[s.name] = s.default
+            continue
+        value = raw[s.name]
+        if s.type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if s.type is str and isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, s.type) or (s.type is int and isinstance(value, bool)):
+            problems.append(
+                f"setting '{s.name}' must be {s.type.__name__}, got {value!r}"
+            )
+            continue
+        problem = s.check(value) if s.check else None
+        if problem:
+            problems.append(f"setting '{s.name}' = {value!r}: {problem}")
+            continue
+        values[s.name] = value
+    if problems:
+        raise ConfigError(source, problems)
+    return values
+
+
+def positive(value: float) -> str | None:
+    return None if value > 0 else "must be greater than 0"
+
+
+def one_of(options: Sequence[str]) -> Callable[[str], str | None]:
+    def check(value: str) -> str | None:
+        return None if value in options else f"must be one of {', '.join(options)}"
+
+    return check

@@ -1,0 +1,171 @@
+"""The `chorus` command. The only place that reads the environment."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from deploy.environment import EnvError, Environment, env_help
+
+EXIT_USER_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
+    p = argparse.ArgumentParser(
+        prog="chorus",
+        description="Chorus: purpose-limited sharing and live, voice-carrying aggregates "
+        "for children's services, on Kafka and OPA.",
+        epilog=env_help(),
+        formatter_class=fmt,
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    stack = sub.add_parser("stack", help="the local Kafka + OPA stack (no Docker)", epilog=env_help(), formatter_class=fmt)
+    ssub = stack.add_subparsers(dest="action", required=True, metavar="ACTION")
+    ssub.add_parser("up", help="install (cached), start and health-check Kafka and OPA; create topics")
+    ssub.add_parser("down", help="stop exactly the processes `up` started")
+    ssub.add_parser("status", help="show what runs where")
+    ssub.add_parser("install", help="fetch the Kafka jars and build OPA, without starting them")
+
+    synth = sub.add_parser("synth", help="write a synthetic case-management database (SSD shape)")
+    synth.add_argument("--out", type=Path, default=Path(".chorus/synth/case_management.db"), help="SQLite file to write")
+    synth.add_argument("--children", type=int, default=1000, help="number of children (default 1000)")
+    synth.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same LA")
+    synth.add_argument("--overwrite", action="store_true", help="replace an existing database")
+
+    conn = sub.add_parser("connector", help="run or inspect a connector")
+    csub = conn.add_subparsers(dest="action", required=True, metavar="ACTION")
+    run = csub.add_parser("run", help="publish source records to Kafka, continuing from the stored position")
+    run.add_argument("config", type=Path, help="connector configuration (YAML)")
+    run.add_argument("--until-idle", action="store_true", help="stop when there is nothing new instead of polling")
+    status = csub.add_parser("status", help="show the stored position and how many source rows are not yet published")
+    status.add_argument("config", type=Path, help="connector configuration (YAML)")
+
+    worker = sub.add_parser("worker", help="run the stream processors: gatekeeper and aggregates", epilog=env_help(), formatter_class=fmt)
+    worker.add_argument("--app-id", default="chorus-streams", help="faust application id (consumer group and table names)")
+    worker.add_argument("--publish-interval", type=float, default=5.0, help="seconds between aggregate publications")
+    worker.add_argument("--web-port", type=int, default=6066, help="port of the worker's web server (0: any free port)")
+    worker.add_argument("--loglevel", default="info", help="log level")
+
+    agg = sub.add_parser("agg", help="read published aggregates")
+    asub = agg.add_subparsers(dest="action", required=True, metavar="ACTION")
+    t = asub.add_parser("tail", help="print an aggregate's cells as a table as they arrive")
+    t.add_argument("name", help="aggregate name, e.g. referrals_by_source")
+    t.add_argument("--idle-timeout", type=float, default=None, help="exit after this many seconds without a new cell")
+
+    demo = sub.add_parser("demo", help="stack up, synthetic LA, connector, worker; show aggregate cells arriving")
+    demo.add_argument("--children", type=int, default=2000, help="size of the synthetic LA")
+    demo.add_argument("--seed", type=int, default=1, help="random seed")
+    demo.add_argument("--settle", type=float, default=20.0, help="stop showing cells after this many quiet seconds")
+    return p
+
+
+def _stack(args: argparse.Namespace, env: Environment) -> None:
+    from deploy.commands.common import stack_settings
+    from deploy.local import stack
+
+    settings = stack_settings(env)
+    if args.action == "up":
+        stack.up(settings)
+    elif args.action == "down":
+        stack.down(settings)
+    elif args.action == "install":
+        stack.install(settings)
+    else:
+        for s in stack.status(settings):
+            state = f"running pid {s.pid}" if s.running else "stopped"
+            print(f"{s.name:<6} {state:<20} {s.address:<28} {s.detail}")
+
+
+def _connector(args: argparse.Namespace, env: Environment) -> None:
+    from connectors.case_management import config as cm_config
+    from connectors.case_management.connector import CaseManagementConnector
+
+    overrides = {"kafka_bootstrap": env.get("CHORUS_KAFKA_BOOTSTRAP")} if env.get("CHORUS_KAFKA_BOOTSTRAP") else {}
+    connector = CaseManagementConnector(cm_config.load(args.config, overrides))
+    if args.action == "status":
+        mark = connector.position()
+        print(f"position: {mark.to_json() if mark else 'none (starts from the beginning)'}")
+        print(f"lag: {connector.lag()} source rows not yet published")
+        return
+    try:
+        stats = connector.run(until_idle=args.until_idle)
+    except KeyboardInterrupt:
+        return
+    finally:
+        connector.close()
+    print(f"read {stats.read}, published {stats.published}, dead-lettered {stats.dead_lettered} in {stats.seconds:.1f}s")
+
+
+def _worker(args: argparse.Namespace, env: Environment) -> None:
+    from deploy.commands.common import bootstrap, opa_url
+    from deploy.commands.worker import run_worker, worker_settings
+    from deploy.secrets import pseudonym_key
+
+    settings = worker_settings(
+        app_id=args.app_id,
+        bootstrap=bootstrap(env),
+        opa_url=opa_url(env),
+        key=pseudonym_key(env),
+        state_dir=env.path("CHORUS_HOME").resolve() / "worker" / args.app_id,
+        publish_interval_s=args.publish_interval,
+        web_port=args.web_port,
+    )
+    run_worker(settings, args.loglevel)
+
+
+def dispatch(args: argparse.Namespace, env: Environment) -> None:
+    from deploy.commands.common import bootstrap
+
+    if args.command == "stack":
+        _stack(args, env)
+    elif args.command == "synth":
+        from deploy.synth.case_management import SynthOptions, write_case_management_db
+
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        summary = write_case_management_db(
+            f"sqlite:///{args.out}", SynthOptions(children=args.children, seed=args.seed),
+            overwrite=args.overwrite,
+        )
+        print(f"wrote {args.out}: {summary.counts}")
+    elif args.command == "connector":
+        _connector(args, env)
+    elif args.command == "worker":
+        _worker(args, env)
+    elif args.command == "agg":
+        from deploy.commands.agg import tail
+
+        try:
+            tail(bootstrap(env), args.name, idle_timeout_s=args.idle_timeout)
+        except KeyboardInterrupt:
+            pass
+    elif args.command == "demo":
+        from deploy.commands.common import stack_settings
+        from deploy.commands.demo import run_demo
+        from deploy.local import stack
+
+        stack.up(stack_settings(env))
+        run_demo(env.path("CHORUS_HOME").resolve(), bootstrap(env), args.children, args.seed, args.settle)
+
+
+def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    env = Environment(dict(os.environ if environ is None else environ))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from connectors.common.settings import ConfigError
+    from deploy.commands.common import UserError
+    from deploy.local.stack import StackError
+    from deploy.secrets import SecretError
+    from deploy.synth.case_management import SynthError
+
+    try:
+        dispatch(args, env)
+    except (ConfigError, EnvError, StackError, SecretError, SynthError, UserError) as exc:
+        print(f"chorus: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    return 0

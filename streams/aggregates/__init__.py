@@ -1,0 +1,1 @@
+"""Live aggregates. Each consumes only chorus.share.strategic_reporting.* topics."""

@@ -1,0 +1,36 @@
+"""The faust application: one app, processors registered from an explicit list."""
+
+from __future__ import annotations
+
+import faust
+
+from schemas.topics import DEFAULT_PARTITIONS
+from streams.aggregates import machinery
+from streams.aggregates.referrals_by_source import SPEC as REFERRALS_BY_SOURCE
+from streams.context import StreamContext
+from streams.gatekeeper import agent as gatekeeper
+from streams.settings import WorkerSettings
+
+AGGREGATES = (REFERRALS_BY_SOURCE,)
+
+
+def create_app(settings: WorkerSettings) -> faust.App:
+    app = faust.App(
+        settings.app_id,
+        broker=f"kafka://{settings.bootstrap_servers}",
+        store="memory://",
+        autodiscover=False,
+        topic_partitions=DEFAULT_PARTITIONS,
+        topic_replication_factor=1,
+        table_standby_replicas=0,
+        consumer_auto_offset_reset="earliest",
+        producer_acks=-1,
+        web_host="127.0.0.1",
+        web_port=settings.web_port,
+        datadir=str(settings.state_dir),
+    )
+    ctx = StreamContext.build(settings)
+    gatekeeper.register(app, ctx)
+    for spec in AGGREGATES:
+        machinery.register(app, ctx, spec)
+    return app

@@ -1,0 +1,34 @@
+"""Dead letters from stream processors: the rule broken and the Kafka coordinates, never the values."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from schemas.errors import ContractError
+
+
+def dead_letter(
+    stage: str,
+    error: ContractError,
+    *,
+    topic: str,
+    partition: int,
+    offset: int,
+    payload: bytes | None,
+    event_type: str | None = None,
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "stage": stage,
+        "rule": error.rule,
+        "field": error.field,
+        "reason": error.reason,
+        "event_type": event_type,
+        "event_id": event_id,
+        "source": None,
+        "kafka": {"topic": topic, "partition": partition, "offset": offset},
+        "failed_at": dt.datetime.now(dt.UTC),
+        "payload_format": "avro-single-object",
+        "payload": payload,
+    }

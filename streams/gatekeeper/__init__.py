@@ -1,0 +1,1 @@
+"""The gatekeeper: the single place where sharing happens."""

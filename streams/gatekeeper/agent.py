@@ -1,0 +1,119 @@
+"""The gatekeeper agent: for each source event and each subscription, ask the policy, share what
+is allowed to chorus.share.<purpose>.<event>, and write every decision to the ledger.
+
+No other code writes share topics (a test checks this).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+
+import faust
+
+from schemas import topics as catalogue
+from schemas.errors import ContractError
+from streams import topics
+from streams.context import StreamContext
+from streams.dead_letters import dead_letter
+from streams.gatekeeper.sharing import ledger_entry, person_key, shared_event, shared_type
+from streams.policy_client import PolicyError
+
+log = logging.getLogger(__name__)
+STAGE = "gatekeeper"
+LEDGER_PURPOSE = "ledger"  # key of the ledger's own subject pseudonyms
+
+
+def register(app: faust.App, ctx: StreamContext) -> None:
+    source = topics.source_topics(app)
+    ledger = topics.ledger_topic(app)
+    dlq = topics.dlq_topic(app, STAGE)
+    share_topics: dict[str, faust.TopicT] = {}
+
+    def share_for(purpose: str, event_type: str) -> faust.TopicT:
+        domain, event = event_type.split(".", 1)
+        name = catalogue.share_topic(purpose, event)
+        if name not in share_topics:
+            share_topics[name] = topics.share_topic(app, purpose, event)
+        return share_topics[name]
+
+    async def with_policy(call):
+        """Wait for OPA rather than lose or dead-letter events while it is away."""
+        delay = 0.5
+        while True:
+            try:
+                return await call()
+            except PolicyError as exc:
+                log.warning("policy unavailable, retrying in %.1fs: %s", delay, exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 15.0)
+
+    async def send_dead_letter(event: faust.EventT, error: ContractError, **known) -> None:
+        msg = event.message
+        letter = dead_letter(
+            STAGE, error, topic=msg.topic, partition=msg.partition, offset=msg.offset,
+            payload=event.value, **known,
+        )
+        log.warning(
+            "dead-lettered %s[%d]@%d rule=%s field=%s",
+            msg.topic, msg.partition, msg.offset, error.rule, error.field,
+        )
+        await dlq.send(key=msg.key, value=ctx.codec.encode("platform.dead_letter", letter))
+
+    @app.agent(source, name="chorus.gatekeeper", concurrency=1)
+    async def gatekeeper(stream: faust.StreamT) -> None:
+        async for event in stream.events():
+            try:
+                schema, record = ctx.codec.decode(event.value)
+            except ContractError as err:
+                await send_dead_letter(event, err)
+                continue
+            env = record["envelope"]
+            subs = await with_policy(ctx.policy.subscriptions)
+            today = dt.datetime.now(dt.UTC).date().isoformat()
+            pkey = person_key(env)
+            subject_ref = (
+                ctx.pseudonymiser.pseudonym(LEDGER_PURPOSE, "person", pkey) if pkey else None
+            )
+            for recipient, purpose in subs:
+                decision_input = {
+                    "event_type": schema.event_type,
+                    "purpose": purpose,
+                    "recipient": recipient,
+                    "date": today,
+                }
+                decision = await with_policy(lambda i=decision_input: ctx.policy.decide(i))
+                transformed: list[tuple[str, str]] = []
+                withheld: list[str] = []
+                target = None
+                if decision.allow:
+                    try:
+                        shared, transformed, withheld = shared_event(
+                            record, decision, recipient, purpose, ctx.pseudonymiser
+                        )
+                        value = ctx.codec.encode(shared_type(schema.event_type), shared)
+                    except (ContractError, ValueError, TypeError) as err:
+                        error = err if isinstance(err, ContractError) else ContractError(
+                            "share.encode", f"shared form does not fit its schema ({type(err).__name__})"
+                        )
+                        await send_dead_letter(
+                            event, error, event_type=schema.event_type, event_id=env["event_id"]
+                        )
+                        continue
+                    topic = share_for(purpose, schema.event_type)
+                    target = topic.get_topic_name()
+                    headers = {
+                        "chorus-purpose": purpose.encode(),
+                        "chorus-recipient": recipient.encode(),
+                        "chorus-policy-revision": decision.revision.encode(),
+                    }
+                    key = shared["share"]["person_pseudonym"] or shared["share"]["record_pseudonym"]
+                    await topic.send(key=key.encode(), value=value, headers=headers)
+                entry = ledger_entry(
+                    record, decision, recipient, purpose, subject_ref, transformed, withheld, target
+                )
+                await ledger.send(
+                    key=env["event_id"].encode(),
+                    value=ctx.codec.encode("platform.ledger_entry", entry),
+                )

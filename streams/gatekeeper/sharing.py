@@ -1,0 +1,86 @@
+"""Turning one decoded source event and one decision into a shared event and a ledger entry (pure)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from schemas.share import share_event_type
+from streams.policy_client import Decision
+from streams.pseudonyms import Pseudonymiser
+from streams.transforms import apply_transforms
+
+
+def person_key(envelope: dict[str, Any]) -> str | None:
+    """The internal key of the child. Until identity linkage lands, the LA child id within its LA."""
+    la_child_id = envelope["subject"].get("la_child_id")
+    return f"{envelope['la_code']}:{la_child_id}" if la_child_id else None
+
+
+def record_key(envelope: dict[str, Any]) -> str:
+    src = envelope["source_record"]
+    return f"{envelope['source_instance']}:{src['entity']}:{src['key']}"
+
+
+def shared_event(
+    record: dict[str, Any],
+    decision: Decision,
+    recipient: str,
+    purpose: str,
+    pseudonymiser: Pseudonymiser,
+) -> tuple[dict[str, Any], list[tuple[str, str]], list[str]]:
+    """The event as `recipient` receives it for `purpose`, and what was transformed and withheld."""
+    env = record["envelope"]
+    released = apply_transforms(record, decision.transforms, pseudonymiser, purpose)
+    pkey = person_key(env)
+    release_ids = "pseudonymise_subject" not in decision.obligations
+    share = {
+        "event_id": env["event_id"],
+        "event_type": env["event_type"],
+        "event_time": env["event_time"],
+        "la_code": env["la_code"],
+        "operation": env["operation"],
+        "purpose": purpose,
+        "recipient": recipient,
+        "policy_revision": decision.revision,
+        "person_pseudonym": pseudonymiser.pseudonym(purpose, "person", pkey) if pkey else None,
+        "record_pseudonym": pseudonymiser.pseudonym(purpose, "record", record_key(env)),
+        "identifiers": env["subject"] if release_ids else None,
+    }
+    return {"share": share, **released.fields}, released.transformed, released.withheld
+
+
+def ledger_entry(
+    record: dict[str, Any],
+    decision: Decision,
+    recipient: str,
+    purpose: str,
+    subject_ref: str | None,
+    transformed: list[tuple[str, str]],
+    withheld: list[str],
+    share_topic: str | None,
+) -> dict[str, Any]:
+    env = record["envelope"]
+    if not decision.allow:
+        withheld = [name for name in record if name != "envelope"]
+        transformed = []
+    return {
+        "event_id": env["event_id"],
+        "event_type": env["event_type"],
+        "event_time": env["event_time"],
+        "subject_ref": subject_ref,
+        "recipient": recipient,
+        "purpose": purpose,
+        "outcome": "SHARED" if decision.allow else "NOT_SHARED",
+        "reason": decision.reason,
+        "lawful_basis": decision.lawful_basis,
+        "fields_transformed": [{"field": f, "transform": t} for f, t in transformed],
+        "fields_withheld": withheld,
+        "policy_revision": decision.revision,
+        "decided_at": dt.datetime.now(dt.UTC),
+        "share_topic": share_topic if decision.allow else None,
+    }
+
+
+def shared_type(event_type: str) -> str:
+    return share_event_type(event_type)

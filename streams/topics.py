@@ -1,0 +1,37 @@
+"""Faust topic objects for the topics in the catalogue (schemas/topics.py), declared once.
+
+Values are Avro single-object encoded bytes; processors decode them with the codec.
+"""
+
+from __future__ import annotations
+
+import faust
+
+from schemas import topics as catalogue
+
+
+def raw_topic(app: faust.App, *names: str) -> faust.TopicT:
+    return app.topic(
+        *names, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+    )
+
+
+def source_topics(app: faust.App) -> faust.TopicT:
+    names = [catalogue.source_topic(d, e) for d, e in catalogue.SOURCE_EVENTS]
+    return raw_topic(app, *names)
+
+
+def share_topic(app: faust.App, purpose: str, event: str) -> faust.TopicT:
+    return raw_topic(app, catalogue.share_topic(purpose, event))
+
+
+def ledger_topic(app: faust.App) -> faust.TopicT:
+    return raw_topic(app, catalogue.LEDGER)
+
+
+def agg_topic(app: faust.App, name: str) -> faust.TopicT:
+    return raw_topic(app, catalogue.agg_topic(name))
+
+
+def dlq_topic(app: faust.App, stage: str) -> faust.TopicT:
+    return raw_topic(app, catalogue.dlq_topic(stage))

@@ -1,0 +1,52 @@
+import pytest
+
+from connectors.case_management.config import SETTINGS, parse
+from connectors.common.settings import ConfigError
+from deploy.environment import ENV_VARS, Environment
+from deploy.secrets import DEVELOPMENT_KEY, SecretError, pseudonym_key
+
+GOOD = {"connector": "case_management", "name": "lcs", "source_url": "sqlite://", "la_code": "999"}
+
+
+def test_good_config_parses_with_defaults():
+    cfg = parse(dict(GOOD))
+    assert cfg.batch_size == 2000 and cfg.kafka_bootstrap == "127.0.0.1:9092"
+
+
+def test_every_problem_is_reported_at_once_naming_setting_and_value():
+    with pytest.raises(ConfigError) as err:
+        parse({**GOOD, "la_code": "99", "batch_size": 0, "bogus": 1, "name": None})
+    text = str(err.value)
+    assert "'la_code' = '99'" in text
+    assert "'batch_size' = 0" in text
+    assert "unknown setting 'bogus'" in text
+    assert "'name' is required" in text
+    assert len(err.value.problems) == 4
+
+
+def test_every_setting_and_env_var_has_a_description():
+    assert all(s.description for s in SETTINGS)
+    assert all(v.description for v in ENV_VARS)
+
+
+def test_production_refuses_the_development_key():
+    with pytest.raises(SecretError):
+        pseudonym_key(Environment({"CHORUS_MODE": "production"}))
+    with pytest.raises(SecretError):
+        pseudonym_key(Environment({"CHORUS_MODE": "production", "CHORUS_PSEUDONYM_KEY": DEVELOPMENT_KEY.decode()}))
+
+
+def test_production_accepts_a_key_from_a_file(tmp_path):
+    f = tmp_path / "key"
+    f.write_text("s" * 40 + "\n")
+    env = Environment({"CHORUS_MODE": "production", "CHORUS_PSEUDONYM_KEY_FILE": str(f)})
+    assert pseudonym_key(env) == b"s" * 40
+
+
+def test_short_key_is_refused():
+    with pytest.raises(SecretError):
+        pseudonym_key(Environment({"CHORUS_PSEUDONYM_KEY": "short"}))
+
+
+def test_development_mode_falls_back_to_the_development_key():
+    assert pseudonym_key(Environment({})) == DEVELOPMENT_KEY
