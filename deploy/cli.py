@@ -25,43 +25,95 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    stack = sub.add_parser("stack", help="the local Kafka + OPA stack (no Docker)", epilog=env_help(), formatter_class=fmt)
+    stack = sub.add_parser(
+        "stack",
+        help="the local Kafka + OPA stack (no Docker)",
+        epilog=env_help(),
+        formatter_class=fmt,
+    )
     ssub = stack.add_subparsers(dest="action", required=True, metavar="ACTION")
-    ssub.add_parser("up", help="install (cached), start and health-check Kafka and OPA; create topics")
+    ssub.add_parser(
+        "up", help="install (cached), start and health-check Kafka and OPA; create topics"
+    )
     ssub.add_parser("down", help="stop exactly the processes `up` started")
     ssub.add_parser("status", help="show what runs where")
     ssub.add_parser("install", help="fetch the Kafka jars and build OPA, without starting them")
 
     synth = sub.add_parser("synth", help="write a synthetic case-management database (SSD shape)")
-    synth.add_argument("--out", type=Path, default=Path(".chorus/synth/case_management.db"), help="SQLite file to write")
-    synth.add_argument("--children", type=int, default=1000, help="number of children (default 1000)")
-    synth.add_argument("--seed", type=int, default=1, help="random seed; the same seed gives the same LA")
+    synth.add_argument(
+        "--out",
+        type=Path,
+        default=Path(".chorus/synth/case_management.db"),
+        help="SQLite file to write",
+    )
+    synth.add_argument(
+        "--children", type=int, default=1000, help="number of children (default 1000)"
+    )
+    synth.add_argument(
+        "--seed", type=int, default=1, help="random seed; the same seed gives the same LA"
+    )
     synth.add_argument("--overwrite", action="store_true", help="replace an existing database")
 
     conn = sub.add_parser("connector", help="run or inspect a connector")
     csub = conn.add_subparsers(dest="action", required=True, metavar="ACTION")
-    run = csub.add_parser("run", help="publish source records to Kafka, continuing from the stored position")
+    run = csub.add_parser(
+        "run", help="publish source records to Kafka, continuing from the stored position"
+    )
     run.add_argument("config", type=Path, help="connector configuration (YAML)")
-    run.add_argument("--until-idle", action="store_true", help="stop when there is nothing new instead of polling")
-    status = csub.add_parser("status", help="show the stored position and how many source rows are not yet published")
+    run.add_argument(
+        "--until-idle",
+        action="store_true",
+        help="stop when there is nothing new instead of polling",
+    )
+    status = csub.add_parser(
+        "status", help="show the stored position and how many source rows are not yet published"
+    )
     status.add_argument("config", type=Path, help="connector configuration (YAML)")
 
-    worker = sub.add_parser("worker", help="run the stream processors: gatekeeper and aggregates", epilog=env_help(), formatter_class=fmt)
-    worker.add_argument("--app-id", default="chorus-streams", help="faust application id (consumer group and table names)")
-    worker.add_argument("--publish-interval", type=float, default=5.0, help="seconds between aggregate publications")
-    worker.add_argument("--web-port", type=int, default=6066, help="port of the worker's web server (0: any free port)")
+    worker = sub.add_parser(
+        "worker",
+        help="run the stream processors: gatekeeper and aggregates",
+        epilog=env_help(),
+        formatter_class=fmt,
+    )
+    worker.add_argument(
+        "--app-id",
+        default="chorus-streams",
+        help="faust application id (consumer group and table names)",
+    )
+    worker.add_argument(
+        "--publish-interval", type=float, default=5.0, help="seconds between aggregate publications"
+    )
+    worker.add_argument(
+        "--web-port",
+        type=int,
+        default=6066,
+        help="port of the worker's web server (0: any free port)",
+    )
     worker.add_argument("--loglevel", default="info", help="log level")
 
     agg = sub.add_parser("agg", help="read published aggregates")
     asub = agg.add_subparsers(dest="action", required=True, metavar="ACTION")
     t = asub.add_parser("tail", help="print an aggregate's cells as a table as they arrive")
     t.add_argument("name", help="aggregate name, e.g. referrals_by_source")
-    t.add_argument("--idle-timeout", type=float, default=None, help="exit after this many seconds without a new cell")
+    t.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=None,
+        help="exit after this many seconds without a new cell",
+    )
 
-    demo = sub.add_parser("demo", help="stack up, synthetic LA, connector, worker; show aggregate cells arriving")
+    demo = sub.add_parser(
+        "demo", help="stack up, synthetic LA, connector, worker; show aggregate cells arriving"
+    )
     demo.add_argument("--children", type=int, default=2000, help="size of the synthetic LA")
     demo.add_argument("--seed", type=int, default=1, help="random seed")
-    demo.add_argument("--settle", type=float, default=20.0, help="stop showing cells after this many quiet seconds")
+    demo.add_argument(
+        "--settle",
+        type=float,
+        default=20.0,
+        help="stop showing cells after this many quiet seconds",
+    )
     return p
 
 
@@ -86,7 +138,11 @@ def _connector(args: argparse.Namespace, env: Environment) -> None:
     from connectors.case_management import config as cm_config
     from connectors.case_management.connector import CaseManagementConnector
 
-    overrides = {"kafka_bootstrap": env.get("CHORUS_KAFKA_BOOTSTRAP")} if env.get("CHORUS_KAFKA_BOOTSTRAP") else {}
+    overrides = (
+        {"kafka_bootstrap": env.get("CHORUS_KAFKA_BOOTSTRAP")}
+        if env.get("CHORUS_KAFKA_BOOTSTRAP")
+        else {}
+    )
     connector = CaseManagementConnector(cm_config.load(args.config, overrides))
     if args.action == "status":
         mark = connector.position()
@@ -99,7 +155,9 @@ def _connector(args: argparse.Namespace, env: Environment) -> None:
         return
     finally:
         connector.close()
-    print(f"read {stats.read}, published {stats.published}, dead-lettered {stats.dead_lettered} in {stats.seconds:.1f}s")
+    print(
+        f"read {stats.read}, published {stats.published}, dead-lettered {stats.dead_lettered} in {stats.seconds:.1f}s"
+    )
 
 
 def _worker(args: argparse.Namespace, env: Environment) -> None:
@@ -115,6 +173,7 @@ def _worker(args: argparse.Namespace, env: Environment) -> None:
         state_dir=env.path("CHORUS_HOME").resolve() / "worker" / args.app_id,
         publish_interval_s=args.publish_interval,
         web_port=args.web_port,
+        topic_prefix=env.get("CHORUS_TOPIC_PREFIX"),
     )
     run_worker(settings, args.loglevel)
 
@@ -129,10 +188,11 @@ def dispatch(args: argparse.Namespace, env: Environment) -> None:
 
         args.out.parent.mkdir(parents=True, exist_ok=True)
         summary = write_case_management_db(
-            f"sqlite:///{args.out}", SynthOptions(children=args.children, seed=args.seed),
+            f"sqlite:///{args.out}",
+            SynthOptions(children=args.children, seed=args.seed),
             overwrite=args.overwrite,
         )
-        print(f"wrote {args.out}: {summary.counts}")
+        print(f"wrote {args.out}: {summary.rows}")
     elif args.command == "connector":
         _connector(args, env)
     elif args.command == "worker":
@@ -141,7 +201,10 @@ def dispatch(args: argparse.Namespace, env: Environment) -> None:
         from deploy.commands.agg import tail
 
         try:
-            tail(bootstrap(env), args.name, idle_timeout_s=args.idle_timeout)
+            tail(
+                bootstrap(env), args.name, idle_timeout_s=args.idle_timeout,
+                prefix=env.get("CHORUS_TOPIC_PREFIX"),
+            )
         except KeyboardInterrupt:
             pass
     elif args.command == "demo":
@@ -150,22 +213,35 @@ def dispatch(args: argparse.Namespace, env: Environment) -> None:
         from deploy.local import stack
 
         stack.up(stack_settings(env))
-        run_demo(env.path("CHORUS_HOME").resolve(), bootstrap(env), args.children, args.seed, args.settle)
+        run_demo(
+            env.path("CHORUS_HOME").resolve(), bootstrap(env), args.children, args.seed, args.settle
+        )
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
     args = _parser().parse_args(argv)
     env = Environment(dict(os.environ if environ is None else environ))
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from connectors.common.settings import ConfigError
-    from deploy.commands.common import UserError
-    from deploy.local.stack import StackError
-    from deploy.secrets import SecretError
-    from deploy.synth.case_management import SynthError
-
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         dispatch(args, env)
-    except (ConfigError, EnvError, StackError, SecretError, SynthError, UserError) as exc:
+    except Exception as exc:
+        if not _is_user_error(exc):
+            raise
         print(f"chorus: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
     return 0
+
+
+def _is_user_error(exc: Exception) -> bool:
+    """Errors the user can fix print as one line; anything else is a bug and keeps its traceback."""
+    from connectors.common.settings import ConfigError
+    from deploy.commands.common import UserError
+    from deploy.secrets import SecretError
+
+    user_errors: tuple[type[Exception], ...] = (ConfigError, EnvError, SecretError, UserError)
+    if isinstance(exc, user_errors):
+        return True
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"StackError", "SynthError"})

@@ -20,13 +20,22 @@ class EnvVar:
 
 ENV_VARS = (
     EnvVar("CHORUS_HOME", ".chorus", "State directory: Kafka data, logs, PID files, positions."),
-    EnvVar("CHORUS_CACHE", "~/.cache/chorus", "Download cache: Kafka jars and the built OPA binary."),
+    EnvVar(
+        "CHORUS_CACHE", "~/.cache/chorus", "Download cache: Kafka jars and the built OPA binary."
+    ),
     EnvVar("CHORUS_KAFKA_PORT", "9092", "Port of the local Kafka broker."),
     EnvVar("CHORUS_KAFKA_CONTROLLER_PORT", "9093", "Port of the local KRaft controller."),
     EnvVar("CHORUS_OPA_PORT", "8181", "Port of the local OPA server."),
-    EnvVar("CHORUS_KAFKA_BOOTSTRAP", "", "Kafka to use instead of the local stack (host:port,...)."),
+    EnvVar(
+        "CHORUS_KAFKA_BOOTSTRAP", "", "Kafka to use instead of the local stack (host:port,...)."
+    ),
     EnvVar("CHORUS_OPA_URL", "", "OPA to use instead of the local stack (http://host:port)."),
-    EnvVar("CHORUS_MODE", "development", "development or production; production refuses default secrets."),
+    EnvVar("CHORUS_TOPIC_PREFIX", "", "Prefix of every topic name (environments sharing a cluster)."),
+    EnvVar(
+        "CHORUS_MODE",
+        "development",
+        "development or production; production refuses default secrets.",
+    ),
     EnvVar("CHORUS_PSEUDONYM_KEY", "", "Master pseudonymisation key (at least 32 characters)."),
     EnvVar("CHORUS_PSEUDONYM_KEY_FILE", "", "File holding the master pseudonymisation key."),
 )

@@ -32,14 +32,18 @@ def pseudonym_key(env: Environment) -> bytes:
         try:
             key = path.read_bytes().strip()
         except OSError as exc:
-            raise SecretError(f"CHORUS_PSEUDONYM_KEY_FILE cannot be read ({exc.strerror})") from None
+            raise SecretError(
+                f"CHORUS_PSEUDONYM_KEY_FILE cannot be read ({exc.strerror})"
+            ) from None
     if key is None or key == DEVELOPMENT_KEY:
         if mode == "production":
             raise SecretError(
                 "production mode needs a pseudonymisation key: set CHORUS_PSEUDONYM_KEY_FILE "
                 "(or CHORUS_PSEUDONYM_KEY) to a secret of at least 32 characters"
             )
-        print("chorus: development mode, using the development pseudonymisation key", file=sys.stderr)
+        print(
+            "chorus: development mode, using the development pseudonymisation key", file=sys.stderr
+        )
         return DEVELOPMENT_KEY
     if len(key) < MIN_KEY_LENGTH:
         raise SecretError(f"the pseudonymisation key is shorter than {MIN_KEY_LENGTH} characters")

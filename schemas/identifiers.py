@@ -166,8 +166,7 @@ def synthetic_nhs_number(n: int) -> str:
 # --------------------------------------------------------------------------- UPN
 
 
-def _upn_char_value(char: str) -> int:
-    return int(char) if char.isdigit() else UPN_ALPHABET.index(char)
+_UPN_VALUES = {**{str(d): d for d in range(10)}, **{c: i for i, c in enumerate(UPN_ALPHABET)}}
 
 
 def upn_check_letter(body12: str) -> str:
@@ -182,7 +181,7 @@ def upn_check_letter(body12: str) -> str:
         or (body12[-1].isalpha() and body12[-1] not in UPN_ALPHABET)
     ):
         raise ValueError("UPN body must be 12 digits, or 11 digits and a check-alphabet letter")
-    total = sum(_upn_char_value(c) * w for c, w in zip(body12, _UPN_WEIGHTS, strict=True))
+    total = sum(_UPN_VALUES[c] * w for c, w in zip(body12, _UPN_WEIGHTS, strict=True))
     return UPN_ALPHABET[total % 23]
 
 

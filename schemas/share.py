@@ -41,8 +41,12 @@ def _optional(t: Any) -> list[Any]:
 
 def _doc(field: dict[str, Any]) -> str:
     doc = field.get("doc", "")
-    if any(_is_date(b) for b in (field["type"] if isinstance(field["type"], list) else [field["type"]])):
-        doc += " Shared as an ISO date, or generalised to YYYY-MM or YYYY where the purpose requires."
+    if any(
+        _is_date(b) for b in (field["type"] if isinstance(field["type"], list) else [field["type"]])
+    ):
+        doc += (
+            " Shared as an ISO date, or generalised to YYYY-MM or YYYY where the purpose requires."
+        )
     return (doc + " Null when the purpose may not receive it.").strip()
 
 
@@ -61,7 +65,12 @@ def derive_share_schema(source: dict[str, Any]) -> dict[str, Any]:
         if f["name"] == "envelope":
             continue
         fields.append(
-            {"name": f["name"], "type": _optional(copy.deepcopy(f["type"])), "default": None, "doc": _doc(f)}
+            {
+                "name": f["name"],
+                "type": _optional(copy.deepcopy(f["type"])),
+                "default": None,
+                "doc": _doc(f),
+            }
         )
     return {
         "type": "record",

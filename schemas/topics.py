@@ -35,23 +35,31 @@ class TopicSpec:
         return cfg
 
 
-def source_topic(domain: str, event: str) -> str:
-    return f"chorus.source.{domain}.{event}"
+# Every name can carry a prefix (for example "test1." or "staging."), so several
+# independent Chorus environments can share one Kafka cluster. The default is none.
 
 
-def share_topic(purpose: str, event: str) -> str:
-    return f"chorus.share.{purpose}.{event}"
+def source_topic(domain: str, event: str, prefix: str = "") -> str:
+    return f"{prefix}chorus.source.{domain}.{event}"
 
 
-def agg_topic(aggregate: str) -> str:
-    return f"chorus.agg.{aggregate}"
+def share_topic(purpose: str, event: str, prefix: str = "") -> str:
+    return f"{prefix}chorus.share.{purpose}.{event}"
 
 
-def dlq_topic(stage: str) -> str:
-    return f"chorus.dlq.{stage}"
+def agg_topic(aggregate: str, prefix: str = "") -> str:
+    return f"{prefix}chorus.agg.{aggregate}"
 
 
-LEDGER = "chorus.ledger"
+def dlq_topic(stage: str, prefix: str = "") -> str:
+    return f"{prefix}chorus.dlq.{stage}"
+
+
+def ledger_topic(prefix: str = "") -> str:
+    return f"{prefix}chorus.ledger"
+
+
+LEDGER = ledger_topic()
 
 # Events flowing through Chorus today: (domain, event). Each has a schema under
 # schemas/avro/<domain>/<event>.avsc.
@@ -66,18 +74,22 @@ AGGREGATES: tuple[str, ...] = ("referrals_by_source",)
 DLQ_STAGES: tuple[str, ...] = ("connector", "gatekeeper", "aggregate")
 
 
-def all_topics() -> list[TopicSpec]:
+def all_topics(prefix: str = "") -> list[TopicSpec]:
     """The topics `chorus stack up` creates, with their partition counts."""
-    topics: list[TopicSpec] = []
+    specs: list[TopicSpec] = []
     for domain, event in SOURCE_EVENTS:
-        topics.append(TopicSpec(source_topic(domain, event), description="raw source events"))
+        specs.append(TopicSpec(source_topic(domain, event, prefix), description="raw source events"))
         for purpose in SHARE_PURPOSES:
-            topics.append(TopicSpec(share_topic(purpose, event), description=f"shared for {purpose}"))
-    topics.append(TopicSpec(LEDGER, description="every sharing decision"))
+            specs.append(
+                TopicSpec(share_topic(purpose, event, prefix), description=f"shared for {purpose}")
+            )
+    specs.append(TopicSpec(ledger_topic(prefix), description="every sharing decision"))
     for name in AGGREGATES:
-        topics.append(
-            TopicSpec(agg_topic(name), partitions=1, compacted=True, description="published cells")
+        specs.append(
+            TopicSpec(
+                agg_topic(name, prefix), partitions=1, compacted=True, description="published cells"
+            )
         )
     for stage in DLQ_STAGES:
-        topics.append(TopicSpec(dlq_topic(stage), description=f"dead letters from the {stage}"))
-    return topics
+        specs.append(TopicSpec(dlq_topic(stage, prefix), description=f"dead letters from the {stage}"))
+    return specs

@@ -16,4 +16,4 @@ class WorkerSettings:
     publish_interval_s: float = 5.0
     revision_poll_s: float = 5.0
     web_port: int = 6066
-    la_code: str = "999"
+    topic_prefix: str = ""

@@ -16,22 +16,22 @@ def raw_topic(app: faust.App, *names: str) -> faust.TopicT:
     )
 
 
-def source_topics(app: faust.App) -> faust.TopicT:
-    names = [catalogue.source_topic(d, e) for d, e in catalogue.SOURCE_EVENTS]
+def source_topics(app: faust.App, prefix: str) -> faust.TopicT:
+    names = [catalogue.source_topic(d, e, prefix) for d, e in catalogue.SOURCE_EVENTS]
     return raw_topic(app, *names)
 
 
-def share_topic(app: faust.App, purpose: str, event: str) -> faust.TopicT:
-    return raw_topic(app, catalogue.share_topic(purpose, event))
+def share_topic(app: faust.App, purpose: str, event: str, prefix: str) -> faust.TopicT:
+    return raw_topic(app, catalogue.share_topic(purpose, event, prefix))
 
 
-def ledger_topic(app: faust.App) -> faust.TopicT:
-    return raw_topic(app, catalogue.LEDGER)
+def ledger_topic(app: faust.App, prefix: str) -> faust.TopicT:
+    return raw_topic(app, catalogue.ledger_topic(prefix))
 
 
-def agg_topic(app: faust.App, name: str) -> faust.TopicT:
-    return raw_topic(app, catalogue.agg_topic(name))
+def agg_topic(app: faust.App, name: str, prefix: str) -> faust.TopicT:
+    return raw_topic(app, catalogue.agg_topic(name, prefix))
 
 
-def dlq_topic(app: faust.App, stage: str) -> faust.TopicT:
-    return raw_topic(app, catalogue.dlq_topic(stage))
+def dlq_topic(app: faust.App, stage: str, prefix: str) -> faust.TopicT:
+    return raw_topic(app, catalogue.dlq_topic(stage, prefix))

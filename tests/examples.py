@@ -32,6 +32,8 @@ def referral_row(**overrides: Any) -> dict[str, Any]:
 
 def referral(**overrides: Any) -> dict[str, Any]:
     return referral_event(
-        referral_row(**overrides), source_instance="lcs-test", source_system="LIQUIDLOGIC_LCS",
+        referral_row(**overrides),
+        source_instance="lcs-test",
+        source_system="LIQUIDLOGIC_LCS",
         la_code="999",
     )

@@ -61,7 +61,9 @@ class CaseManagementClient:
             q = q.where(
                 or_(
                     ref.c.last_updated > after.last_updated,
-                    and_(ref.c.last_updated == after.last_updated, ref.c.cine_referral_id > after.key),
+                    and_(
+                        ref.c.last_updated == after.last_updated, ref.c.cine_referral_id > after.key
+                    ),
                 )
             )
         return q
@@ -77,7 +79,9 @@ class CaseManagementClient:
             q = q.where(
                 or_(
                     ref.c.last_updated > after.last_updated,
-                    and_(ref.c.last_updated == after.last_updated, ref.c.cine_referral_id > after.key),
+                    and_(
+                        ref.c.last_updated == after.last_updated, ref.c.cine_referral_id > after.key
+                    ),
                 )
             )
         with self.engine.connect() as conn:

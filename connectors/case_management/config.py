@@ -11,7 +11,13 @@ import yaml
 from connectors.common.settings import ConfigError, Setting, load_settings, one_of, positive
 
 SOURCE_SYSTEMS = (
-    "LIQUIDLOGIC_LCS", "LIQUIDLOGIC_EHM", "MOSAIC", "ECLIPSE", "CAREDIRECTOR", "AZEUS", "OTHER",
+    "LIQUIDLOGIC_LCS",
+    "LIQUIDLOGIC_EHM",
+    "MOSAIC",
+    "ECLIPSE",
+    "CAREDIRECTOR",
+    "AZEUS",
+    "OTHER",
 )
 
 
@@ -25,15 +31,20 @@ def _name(value: str) -> str | None:
 
 
 SETTINGS = (
-    Setting("connector", str, "Which connector this file configures.", check=one_of(["case_management"])),
+    Setting(
+        "connector", str, "Which connector this file configures.", check=one_of(["case_management"])
+    ),
     Setting("name", str, "Name of this connector instance; part of every event id.", check=_name),
     Setting("source_url", str, "SQLAlchemy URL of the case-management database (SSD shape)."),
     Setting("source_system", str, "Kind of source system.", "OTHER", one_of(SOURCE_SYSTEMS)),
     Setting("la_code", str, "DfE three-digit LA number of the authority.", check=_la_code),
     Setting("kafka_bootstrap", str, "Kafka bootstrap servers.", "127.0.0.1:9092"),
     Setting("batch_size", int, "Rows read and published per batch.", 2000, positive),
-    Setting("poll_interval_s", float, "Seconds between polls when there is nothing new.", 2.0, positive),
+    Setting(
+        "poll_interval_s", float, "Seconds between polls when there is nothing new.", 2.0, positive
+    ),
     Setting("state_dir", str, "Where the connector keeps its position.", ".chorus/connectors"),
+    Setting("topic_prefix", str, "Prefix of every topic name, to share a cluster between environments.", ""),
 )
 
 
@@ -48,6 +59,7 @@ class CaseManagementConfig:
     batch_size: int
     poll_interval_s: float
     state_dir: str
+    topic_prefix: str
 
     @property
     def position_path(self) -> Path:

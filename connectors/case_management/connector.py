@@ -27,8 +27,6 @@ from schemas.codec import Codec
 from schemas.errors import ContractError
 
 log = logging.getLogger(__name__)
-SOURCE_TOPIC = topics.source_topic("case_management", "referral")
-DLQ_TOPIC = topics.dlq_topic("connector")
 MAX_BACKOFF_S = 30.0
 
 
@@ -53,6 +51,8 @@ class CaseManagementConnector:
         self.client = CaseManagementClient(config.source_url)
         self.positions = PositionStore(config.position_path)
         self._publisher: Publisher | None = None
+        self.source_topic = topics.source_topic("case_management", "referral", config.topic_prefix)
+        self.dlq_topic = topics.dlq_topic("connector", config.topic_prefix)
 
     @property
     def publisher(self) -> Publisher:
@@ -79,7 +79,11 @@ class CaseManagementConnector:
                 stats.dead_lettered += 1
                 continue
             key = event["envelope"]["subject"]["la_child_id"].encode()
-            out.append(Message(SOURCE_TOPIC, key, value, (("chorus-event-type", mapping.EVENT_TYPE.encode()),)))
+            out.append(
+                Message(
+                    self.source_topic, key, value, (("chorus-event-type", mapping.EVENT_TYPE.encode()),)
+                )
+            )
             stats.published += 1
         return out
 
@@ -106,7 +110,7 @@ class CaseManagementConnector:
             "payload_format": "json",
             "payload": json.dumps(row, default=_json_default, sort_keys=True).encode(),
         }
-        return Message(DLQ_TOPIC, key.encode(), self.codec.encode("platform.dead_letter", letter))
+        return Message(self.dlq_topic, key.encode(), self.codec.encode("platform.dead_letter", letter))
 
     def run_batch(self, stats: RunStats) -> int:
         """Publish one batch; returns the number of source rows it covered (0 when idle)."""
@@ -117,7 +121,9 @@ class CaseManagementConnector:
         messages = self._messages(rows, stats)
         self.publisher.publish(messages)
         last = rows[-1]
-        self.positions.save(HighWaterMark(last["last_updated"], str(last["cine_referral_id"])).to_json())
+        self.positions.save(
+            HighWaterMark(last["last_updated"], str(last["cine_referral_id"])).to_json()
+        )
         stats.read += len(rows)
         stats.batches += 1
         return len(rows)
@@ -134,7 +140,9 @@ class CaseManagementConnector:
                 backoff = 1.0
             except (PublishError, SQLAlchemyError, OSError) as exc:
                 kind = "source" if isinstance(exc, SQLAlchemyError) else "kafka"
-                log.warning("%s unavailable (%s); retrying in %.0fs", kind, type(exc).__name__, backoff)
+                log.warning(
+                    "%s unavailable (%s); retrying in %.0fs", kind, type(exc).__name__, backoff
+                )
                 stats.errors.append(type(exc).__name__)
                 stop.wait(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_S)

@@ -19,7 +19,30 @@ SCHEMA_VERSION = 1
 ENTITY = "ssd_cin_episodes"
 
 REFERRAL_SOURCES = frozenset(
-    ["1A", "1B", "1C", "1D", "2A", "2B", "3A", "3B", "3C", "3D", "3E", "3F", "4", "5A", "5B", "5C", "5D", "6", "7", "8", "9", "10"]
+    [
+        "1A",
+        "1B",
+        "1C",
+        "1D",
+        "2A",
+        "2B",
+        "3A",
+        "3B",
+        "3C",
+        "3D",
+        "3E",
+        "3F",
+        "4",
+        "5A",
+        "5B",
+        "5C",
+        "5D",
+        "6",
+        "7",
+        "8",
+        "9",
+        "10",
+    ]
 )
 PRIMARY_NEEDS = frozenset(f"N{i}" for i in range(10))
 CLOSURE_REASONS = frozenset(f"RC{i}" for i in range(1, 10))
@@ -77,11 +100,15 @@ def _outcome(text: Any) -> dict[str, bool | None] | None:
         doc = json.loads(text)
     except (TypeError, ValueError):
         raise ContractError(
-            "outcome_json.parse", "cine_referral_outcome_json is not JSON", "cine_referral_outcome_json"
+            "outcome_json.parse",
+            "cine_referral_outcome_json is not JSON",
+            "cine_referral_outcome_json",
         ) from None
     if not isinstance(doc, dict):
         raise ContractError(
-            "outcome_json.shape", "cine_referral_outcome_json is not an object", "cine_referral_outcome_json"
+            "outcome_json.shape",
+            "cine_referral_outcome_json is not an object",
+            "cine_referral_outcome_json",
         )
     return {name: _yn(doc.get(flag), flag) for flag, name in OUTCOME_FLAGS.items()}
 
@@ -102,9 +129,13 @@ def referral_event(
     key = str(row["cine_referral_id"])
     referral_date = _date(row.get("cine_referral_date"), "cine_referral_date")
     if referral_date is None:
-        raise ContractError("required.missing", "cine_referral_date is required", "cine_referral_date")
+        raise ContractError(
+            "required.missing", "cine_referral_date is required", "cine_referral_date"
+        )
     source = _code(
-        row.get("cine_referral_source_code"), REFERRAL_SOURCES, "cine_referral_source_code",
+        row.get("cine_referral_source_code"),
+        REFERRAL_SOURCES,
+        "cine_referral_source_code",
         "referral_source.code_list",
     )
     if source is None:
@@ -116,10 +147,18 @@ def referral_event(
         raise ContractError(
             "dates.order", "cine_close_date is before cine_referral_date", "cine_close_date"
         )
-    need = _code(row.get("cine_cin_primary_need_code"), PRIMARY_NEEDS, "cine_cin_primary_need_code",
-                 "primary_need.code_list")
-    close_reason = _code(row.get("cine_close_reason"), CLOSURE_REASONS, "cine_close_reason",
-                         "closure_reason.code_list")
+    need = _code(
+        row.get("cine_cin_primary_need_code"),
+        PRIMARY_NEEDS,
+        "cine_cin_primary_need_code",
+        "primary_need.code_list",
+    )
+    close_reason = _code(
+        row.get("cine_close_reason"),
+        CLOSURE_REASONS,
+        "cine_close_reason",
+        "closure_reason.code_list",
+    )
     last_updated: dt.datetime = row["last_updated"]
     return {
         "envelope": envelope(

@@ -53,9 +53,7 @@ def load_settings(declared: Sequence[Setting], raw: dict[str, Any], source: str)
         if s.type is str and isinstance(value, int) and not isinstance(value, bool):
             value = str(value)
         if not isinstance(value, s.type) or (s.type is int and isinstance(value, bool)):
-            problems.append(
-                f"setting '{s.name}' must be {s.type.__name__}, got {value!r}"
-            )
+            problems.append(f"setting '{s.name}' must be {s.type.__name__}, got {value!r}")
             continue
         problem = s.check(value) if s.check else None
         if problem:

@@ -30,9 +30,10 @@ def tail(
     idle_timeout_s: float | None = None,
     out: TextIO = sys.stdout,
     on_cell: Callable[[dict[str, Any]], None] | None = None,
+    prefix: str = "",
 ) -> dict[str, dict[str, Any]]:
     """Read chorus.agg.<name> from the beginning; return the latest cell per key when idle."""
-    topic = topics.agg_topic(name)
+    topic = topics.agg_topic(name, prefix)
     codec = Codec()
     consumer = KafkaConsumer(
         topic,

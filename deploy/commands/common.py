@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from deploy.environment import Environment
-from deploy.local.stack import StackSettings
+
+if TYPE_CHECKING:
+    from deploy.local.stack import StackSettings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -15,6 +18,8 @@ class UserError(Exception):
 
 
 def stack_settings(env: Environment) -> StackSettings:
+    from deploy.local.stack import StackSettings
+
     return StackSettings(
         state_dir=env.path("CHORUS_HOME").resolve(),
         cache_dir=env.path("CHORUS_CACHE"),

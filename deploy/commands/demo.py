@@ -41,19 +41,38 @@ def run_demo(home: Path, bootstrap: str, children: int, seed: int, settle_s: flo
     db = demo_dir / "case_management.db"
     if db.exists():
         db.unlink()  # a fresh LA each run; positions go with it
-    for stale in (demo_dir / "connectors").glob("*.json") if (demo_dir / "connectors").exists() else []:
+    for stale in (
+        (demo_dir / "connectors").glob("*.json") if (demo_dir / "connectors").exists() else []
+    ):
         stale.unlink()
-    summary = write_case_management_db(f"sqlite:///{db}", SynthOptions(children=children, seed=seed))
-    print(f"demo: synthetic LA written: {summary.counts}")
-    cfg_path = write_connector_config(demo_dir / "connector.yaml", db, bootstrap, demo_dir / "connectors")
+    summary = write_case_management_db(
+        f"sqlite:///{db}", SynthOptions(children=children, seed=seed)
+    )
+    print(f"demo: synthetic LA written: {summary.rows}")
+    cfg_path = write_connector_config(
+        demo_dir / "connector.yaml", db, bootstrap, demo_dir / "connectors"
+    )
     log_path = home / "logs" / "demo-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, CHORUS_KAFKA_BOOTSTRAP=bootstrap)
     with open(log_path, "ab") as log:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "deploy", "worker", "--app-id", f"chorus-demo-{int(time.time())}",
-             "--publish-interval", "2", "--web-port", "0"],
-            stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "deploy",
+                "worker",
+                "--app-id",
+                f"chorus-demo-{int(time.time())}",
+                "--publish-interval",
+                "2",
+                "--web-port",
+                "0",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
         )
     print(f"demo: worker started (pid {worker.pid}, log {log_path})")
     try:

@@ -26,6 +26,7 @@ def worker_settings(
     state_dir: Path,
     publish_interval_s: float,
     web_port: int,
+    topic_prefix: str = "",
 ) -> WorkerSettings:
     return WorkerSettings(
         app_id=app_id,
@@ -35,4 +36,5 @@ def worker_settings(
         state_dir=state_dir,
         publish_interval_s=publish_interval_s,
         web_port=web_port,
+        topic_prefix=topic_prefix,
     )

@@ -27,10 +27,11 @@ import json
 import math
 import random
 import re
-from collections.abc import Iterable
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from functools import lru_cache
+from typing import Any, TypeVar
 
 from sqlalchemy import Table, create_engine, event, func, inspect, select
 from sqlalchemy.engine import Connection, Engine
@@ -80,7 +81,7 @@ _SEND_RATE = 0.04
 _UNKNOWN_DAY_RATE = 0.01
 _REFERRAL_NFA_RATE = 0.10
 _CLOSED_RATE = 0.5  # of all referrals, NFA included (NFA referrals close at once)
-_EARLY_HELP_ENDED_RATE = 0.65
+_EARLY_HELP_ENDED_RATE = 0.8  # the rest stay open; so do those that would end after ``end``
 _MONTHLY_SWEEP_RATE = 0.10  # rows last touched by the 02:00 sweep on the 1st of a month
 _UNRECORDED_FLAGS_RATE = 0.03  # outcome JSON whose secondary flags were never recorded
 _SCHOOL_AGE = range(4, 18)
@@ -88,6 +89,8 @@ _MAX_AGE = 17
 _CHILDREN_PER_SCHOOL = 250
 _CHILDREN_PER_SOCIAL_WORKER = 35
 _CHILDREN_PER_EARLY_HELP_WORKER = 60
+
+_T = TypeVar("_T")
 
 
 class SynthError(Exception):
@@ -224,13 +227,32 @@ def _age_on(dob: date, day: date) -> int:
     return day.year - dob.year - ((day.month, day.day) < (dob.month, dob.day))
 
 
+# ``random.Random.randrange`` and ``choice`` cost several times more than ``random()``;
+# at a million rows that is most of the run. ``int(random() * n)`` is deterministic
+# (IEEE doubles) and its bias for the small ``n`` used here is below 1e-9.
+
+
+def _below(rng: random.Random, n: int) -> int:
+    """A draw from ``range(n)``."""
+    return int(rng.random() * n)
+
+
+def _between(rng: random.Random, lo: int, hi: int) -> int:
+    """A draw from ``lo..hi`` inclusive."""
+    return lo + int(rng.random() * (hi - lo + 1))
+
+
+def _pick(rng: random.Random, items: Sequence[_T]) -> _T:
+    return items[int(rng.random() * len(items))]
+
+
 def _random_day(rng: random.Random, lo: date, hi: date) -> date:
-    return date.fromordinal(rng.randint(lo.toordinal(), hi.toordinal()))
+    return date.fromordinal(_between(rng, lo.toordinal(), hi.toordinal()))
 
 
 def _office_slot(rng: random.Random, day: date) -> datetime:
     """A 15-minute slot between 09:00 and 17:45: coarse on purpose, so rows share seconds."""
-    slot = rng.randrange(36)
+    slot = _below(rng, 36)
     return datetime.combine(day, time(9 + slot // 4, (slot % 4) * 15))
 
 
@@ -247,8 +269,13 @@ def _poisson(rng: random.Random, mean: float) -> int:
     return k
 
 
-def _flags(keys: Iterable[str], yes: set[str], *, unrecorded: bool) -> str:
+def _flags(keys: tuple[str, ...], yes: set[str], *, unrecorded: bool) -> str:
     """An SSD outcome JSON with every key present: 'Y', 'N', or null when unrecorded."""
+    return _flags_json(keys, frozenset(yes), unrecorded)
+
+
+@lru_cache(maxsize=4096)
+def _flags_json(keys: tuple[str, ...], yes: frozenset[str], unrecorded: bool) -> str:
     return json.dumps({k: "Y" if k in yes else (None if unrecorded else "N") for k in keys})
 
 
@@ -271,7 +298,7 @@ class _UpnAllocator:
         self._next_serial: dict[tuple[int, int], int] = {}
 
     def allocate(self, rng: random.Random, year2: int) -> str:
-        start = rng.randrange(len(self._establishments))
+        start = _below(rng, len(self._establishments))
         for step in range(len(self._establishments)):
             establishment = self._establishments[(start + step) % len(self._establishments)]
             serial = self._next_serial.get((establishment, year2), 1)
@@ -360,18 +387,18 @@ class _Generator:
         rng = self.rng
         sex = codes.SEXES.pick(rng)
         if sex == "F":
-            forename, gender = rng.choice(codes.FEMALE_FORENAMES), "02"
+            forename, gender = _pick(rng, codes.FEMALE_FORENAMES), "02"
         elif sex == "M":
-            forename, gender = rng.choice(codes.MALE_FORENAMES), "01"
+            forename, gender = _pick(rng, codes.MALE_FORENAMES), "01"
         else:
-            forename = rng.choice(codes.FEMALE_FORENAMES + codes.MALE_FORENAMES)
+            forename = _pick(rng, codes.FEMALE_FORENAMES + codes.MALE_FORENAMES)
             gender = "00"
         if rng.random() < 0.01:
-            gender = rng.choice(("00", "09"))
+            gender = _pick(rng, ("00", "09"))
         return {
             "pers_person_id": person_id,
             "pers_forename": forename,
-            "pers_surname": rng.choice(codes.SURNAMES),
+            "pers_surname": _pick(rng, codes.SURNAMES),
             "pers_sex": sex,
             "pers_gender": gender,
             "pers_ethnicity": codes.ETHNICITIES.pick(rng),
@@ -388,7 +415,7 @@ class _Generator:
     def _upn(self, dob: date) -> tuple[str, date]:
         """A UPN allocated when the child started reception (or earlier, at nursery)."""
         school_year = dob.year + (5 if dob.month >= 9 else 4)
-        allocated = date(school_year, 9, self.rng.randint(1, 30))
+        allocated = date(school_year, 9, _between(self.rng, 1, 30))
         if allocated > self.o.end:  # aged 4 at ``end`` and not yet in reception
             allocated = _random_day(self.rng, self.o.end - timedelta(days=365), self.o.end)
         return self.upns.allocate(self.rng, allocated.year % 100), allocated
@@ -426,9 +453,10 @@ class _Generator:
     ) -> dict[str, Any]:
         rng = self.rng
         moved_in = _random_day(rng, dob, death_date or self.o.end)
-        district = rng.choice(codes.POSTCODE_DISTRICTS)
-        sector = rng.randrange(10)
-        unit = "".join(rng.choices(codes.POSTCODE_INWARD_LETTERS, k=2))
+        district = _pick(rng, codes.POSTCODE_DISTRICTS)
+        sector = _below(rng, 10)
+        letters = codes.POSTCODE_INWARD_LETTERS
+        unit = _pick(rng, letters) + _pick(rng, letters)
         postcode = f"{district} {sector}{unit}"
         return {
             "addr_table_id": index + 1,
@@ -448,11 +476,10 @@ class _Generator:
         rng = self.rng
         contact_rows: list[dict[str, Any]] = []
         referrals: list[_Referral] = []
-        for _ in range(_poisson(rng, _CONTACTS_PER_CHILD)):
-            day = _random_day(rng, first_day, self.o.end)
-            at = datetime.combine(
-                day, time(self._contact_hour(), rng.randrange(60), rng.randrange(60))
-            )
+        count = _poisson(rng, _CONTACTS_PER_CHILD)
+        days = sorted(_random_day(rng, first_day, self.o.end) for _ in range(count))
+        for day in days:  # in date order, so a child's ids increase with time
+            at = datetime.combine(day, time(self._contact_hour(), _below(rng, 60), _below(rng, 60)))
             source = codes.REFERRAL_SOURCES.pick(rng)
             if rng.random() < _REFERRAL_SHARE_OF_CONTACTS:
                 referrals.append(self._referral(person_id, day, source))
@@ -462,7 +489,7 @@ class _Generator:
             else:
                 yes = {codes.CONTACT_OUTCOMES_WITHOUT_REFERRAL.pick(rng)}
             unrecorded = rng.random() < _UNRECORDED_FLAGS_RATE
-            updated = min(at + timedelta(seconds=rng.randrange(3 * 86_400)), self.ceiling)
+            updated = min(at + timedelta(seconds=_below(rng, 3 * 86_400)), self.ceiling)
             contact_rows.append(
                 {
                     "cont_contact_id": f"CT{self.next_contact:08d}",
@@ -481,11 +508,12 @@ class _Generator:
 
     def _contact_hour(self) -> int:
         """Mostly office hours; police and out-of-hours contacts at any time."""
-        return self.rng.randrange(8, 19) if self.rng.random() < 0.8 else self.rng.randrange(24)
+        rng = self.rng
+        return _between(rng, 8, 18) if rng.random() < 0.8 else _below(rng, 24)
 
     def _referral(self, person_id: str, contact_day: date, source: str) -> _Referral:
         rng, end = self.rng, self.o.end
-        referral_date = min(contact_day + timedelta(days=rng.choice((0, 0, 0, 0, 1, 2, 3))), end)
+        referral_date = min(contact_day + timedelta(days=_pick(rng, (0, 0, 0, 0, 1, 2, 3))), end)
         need = codes.PRIMARY_NEEDS.pick(rng)
         nfa = rng.random() < _REFERRAL_NFA_RATE
         close_date, close_reason = None, None
@@ -493,12 +521,14 @@ class _Generator:
             close_date, close_reason = referral_date, "RC8"
         elif rng.random() < (_CLOSED_RATE - _REFERRAL_NFA_RATE) / (1 - _REFERRAL_NFA_RATE):
             close_reason = codes.CLOSE_REASONS.pick(rng)
-            days = rng.randint(5, 45) if close_reason in ("RC8", "RC9") else rng.randint(20, 400)
+            days = (
+                _between(rng, 5, 45) if close_reason in ("RC8", "RC9") else _between(rng, 20, 400)
+            )
             close_date = referral_date + timedelta(days=days)
             if close_date > end:
                 close_date = _random_day(rng, referral_date, end)
         team = self._team(need, nfa)
-        worker = f"SW{codes.REFERRAL_TEAMS.index(team) + 1}{rng.randrange(self.social_workers):05d}"
+        worker = f"SW{codes.REFERRAL_TEAMS.index(team) + 1}{_below(rng, self.social_workers):05d}"
         row = {
             "cine_referral_id": f"R{self.next_referral:07d}",
             "cine_person_id": person_id,
@@ -522,7 +552,7 @@ class _Generator:
             return "MASH"
         if need == "N2" and self.rng.random() < 0.7:
             return "Disabled Children's Team"
-        return self.rng.choice(codes.REFERRAL_TEAMS[1:6])
+        return _pick(self.rng, codes.REFERRAL_TEAMS[1:6])
 
     def _referral_outcome(self, nfa: bool) -> str:
         rng = self.rng
@@ -588,11 +618,11 @@ class _Generator:
     def _early_help(self, person_id: str, first_day: date) -> list[dict[str, Any]]:
         rng, end = self.rng, self.o.end
         rows = []
-        for _ in range(_poisson(rng, _EARLY_HELP_PER_CHILD)):
-            started = _random_day(rng, first_day, end)
+        count = _poisson(rng, _EARLY_HELP_PER_CHILD)
+        for started in sorted(_random_day(rng, first_day, end) for _ in range(count)):
             ended, end_reason = None, None
             if rng.random() < _EARLY_HELP_ENDED_RATE:
-                candidate = started + timedelta(days=rng.randint(30, 365))
+                candidate = started + timedelta(days=_between(rng, 42, 300))
                 if candidate <= end:
                     ended, end_reason = candidate, codes.EARLY_HELP_END_REASONS.pick(rng)
             rows.append(
@@ -604,7 +634,7 @@ class _Generator:
                     "earl_episode_reason": codes.EARLY_HELP_REASONS.pick(rng),
                     "earl_episode_end_reason": end_reason,
                     "earl_episode_organisation": codes.EARLY_HELP_ORGANISATIONS.pick(rng),
-                    "earl_episode_worker_id": f"EHW{rng.randrange(self.early_help_workers):05d}",
+                    "earl_episode_worker_id": f"EHW{_below(rng, self.early_help_workers):05d}",
                     "last_updated": self._updated(ended or started, max_lag_days=14),
                 }
             )

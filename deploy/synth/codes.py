@@ -10,6 +10,7 @@ help categories are local, made-up lists.
 from __future__ import annotations
 
 import random
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from itertools import accumulate
 
@@ -61,7 +62,10 @@ class WeightedCodes:
 
     def pick(self, rng: random.Random) -> str:
         """Draw one code with probability proportional to its weight."""
-        return rng.choices(self.codes, cum_weights=self._cumulative)[0]
+        cumulative = self._cumulative
+        return self.codes[
+            bisect_right(cumulative, rng.random() * cumulative[-1], 0, len(cumulative) - 1)
+        ]
 
     def share(self, code: str) -> float:
         """The expected proportion of draws that give ``code``."""

@@ -46,8 +46,8 @@ class AggregateSpec:
     measure: str
     cells_of: Callable[[dict[str, Any]], list[tuple[str, ...]]]
 
-    def input_topics(self) -> list[str]:
-        return [catalogue.share_topic(PURPOSE, e) for e in self.events]
+    def input_topics(self, prefix: str = "") -> list[str]:
+        return [catalogue.share_topic(PURPOSE, e, prefix) for e in self.events]
 
 
 def cell_key(values: tuple[str, ...]) -> str:
@@ -55,7 +55,8 @@ def cell_key(values: tuple[str, ...]) -> str:
 
 
 def register(app: faust.App, ctx: StreamContext, spec: AggregateSpec) -> None:
-    source = topics.raw_topic(app, *spec.input_topics())
+    prefix = ctx.settings.topic_prefix
+    source = topics.raw_topic(app, *spec.input_topics(prefix))
     deltas = app.topic(
         f"{ctx.settings.app_id}-{spec.name}-deltas",
         internal=True,
@@ -64,8 +65,8 @@ def register(app: faust.App, ctx: StreamContext, spec: AggregateSpec) -> None:
         key_serializer="raw",
         value_serializer="raw",
     )
-    output = topics.agg_topic(app, spec.name)
-    dlq = topics.dlq_topic(app, "aggregate")
+    output = topics.agg_topic(app, spec.name, prefix)
+    dlq = topics.dlq_topic(app, "aggregate", prefix)
     contributions = app.Table(f"{spec.name}-contributions", default=None)
     cells = app.Table(f"{spec.name}-cells", default=None)
     published: dict[str, tuple[Any, ...]] = {}
@@ -85,12 +86,21 @@ def register(app: faust.App, ctx: StreamContext, spec: AggregateSpec) -> None:
                 new = [] if share["operation"] == "PURGE" else spec.cells_of(record)
                 new_keys = sorted({cell_key(c) for c in new})
             except (ContractError, KeyError, TypeError, ValueError) as err:
-                error = err if isinstance(err, ContractError) else ContractError(
-                    "aggregate.input", f"shared event lacks what {spec.name} needs ({type(err).__name__})"
+                error = (
+                    err
+                    if isinstance(err, ContractError)
+                    else ContractError(
+                        "aggregate.input",
+                        f"shared event lacks what {spec.name} needs ({type(err).__name__})",
+                    )
                 )
                 letter = dead_letter(
-                    "aggregate", error, topic=msg.topic, partition=msg.partition,
-                    offset=msg.offset, payload=event.value,
+                    "aggregate",
+                    error,
+                    topic=msg.topic,
+                    partition=msg.partition,
+                    offset=msg.offset,
+                    payload=event.value,
                 )
                 await dlq.send(key=msg.key, value=ctx.codec.encode("platform.dead_letter", letter))
                 continue

@@ -26,16 +26,17 @@ LEDGER_PURPOSE = "ledger"  # key of the ledger's own subject pseudonyms
 
 
 def register(app: faust.App, ctx: StreamContext) -> None:
-    source = topics.source_topics(app)
-    ledger = topics.ledger_topic(app)
-    dlq = topics.dlq_topic(app, STAGE)
+    prefix = ctx.settings.topic_prefix
+    source = topics.source_topics(app, prefix)
+    ledger = topics.ledger_topic(app, prefix)
+    dlq = topics.dlq_topic(app, STAGE, prefix)
     share_topics: dict[str, faust.TopicT] = {}
 
     def share_for(purpose: str, event_type: str) -> faust.TopicT:
         domain, event = event_type.split(".", 1)
-        name = catalogue.share_topic(purpose, event)
+        name = catalogue.share_topic(purpose, event, prefix)
         if name not in share_topics:
-            share_topics[name] = topics.share_topic(app, purpose, event)
+            share_topics[name] = topics.share_topic(app, purpose, event, prefix)
         return share_topics[name]
 
     async def with_policy(call):
@@ -52,12 +53,21 @@ def register(app: faust.App, ctx: StreamContext) -> None:
     async def send_dead_letter(event: faust.EventT, error: ContractError, **known) -> None:
         msg = event.message
         letter = dead_letter(
-            STAGE, error, topic=msg.topic, partition=msg.partition, offset=msg.offset,
-            payload=event.value, **known,
+            STAGE,
+            error,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            payload=event.value,
+            **known,
         )
         log.warning(
             "dead-lettered %s[%d]@%d rule=%s field=%s",
-            msg.topic, msg.partition, msg.offset, error.rule, error.field,
+            msg.topic,
+            msg.partition,
+            msg.offset,
+            error.rule,
+            error.field,
         )
         await dlq.send(key=msg.key, value=ctx.codec.encode("platform.dead_letter", letter))
 
@@ -94,8 +104,13 @@ def register(app: faust.App, ctx: StreamContext) -> None:
                         )
                         value = ctx.codec.encode(shared_type(schema.event_type), shared)
                     except (ContractError, ValueError, TypeError) as err:
-                        error = err if isinstance(err, ContractError) else ContractError(
-                            "share.encode", f"shared form does not fit its schema ({type(err).__name__})"
+                        error = (
+                            err
+                            if isinstance(err, ContractError)
+                            else ContractError(
+                                "share.encode",
+                                f"shared form does not fit its schema ({type(err).__name__})",
+                            )
                         )
                         await send_dead_letter(
                             event, error, event_type=schema.event_type, event_id=env["event_id"]

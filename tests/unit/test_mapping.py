@@ -28,9 +28,17 @@ def test_event_id_is_deterministic_per_record_version():
 @pytest.mark.parametrize(
     "overrides,rule,field",
     [
-        ({"cine_referral_source_code": "ZZ"}, "referral_source.code_list", "cine_referral_source_code"),
+        (
+            {"cine_referral_source_code": "ZZ"},
+            "referral_source.code_list",
+            "cine_referral_source_code",
+        ),
         ({"cine_referral_source_code": None}, "required.missing", "cine_referral_source_code"),
-        ({"cine_cin_primary_need_code": "N12"}, "primary_need.code_list", "cine_cin_primary_need_code"),
+        (
+            {"cine_cin_primary_need_code": "N12"},
+            "primary_need.code_list",
+            "cine_cin_primary_need_code",
+        ),
         ({"cine_close_reason": "RC0"}, "closure_reason.code_list", "cine_close_reason"),
         ({"nhs_number": "9990000019"}, "nhs_number.check", "nhs_number"),
         ({"upn": "A820200124001"}, "upn.check", "upn"),
@@ -38,7 +46,11 @@ def test_event_id_is_deterministic_per_record_version():
         ({"cine_referral_date": "2025-02-30"}, "date.format", "cine_referral_date"),
         ({"cine_close_date": dt.date(2025, 1, 1)}, "dates.order", "cine_close_date"),
         ({"cine_referral_nfa": "maybe"}, "yes_no.value", "cine_referral_nfa"),
-        ({"cine_referral_outcome_json": "{not json"}, "outcome_json.parse", "cine_referral_outcome_json"),
+        (
+            {"cine_referral_outcome_json": "{not json"},
+            "outcome_json.parse",
+            "cine_referral_outcome_json",
+        ),
     ],
 )
 def test_bad_row_names_rule_and_field_but_not_value(overrides, rule, field):

@@ -33,7 +33,11 @@ def test_production_refuses_the_development_key():
     with pytest.raises(SecretError):
         pseudonym_key(Environment({"CHORUS_MODE": "production"}))
     with pytest.raises(SecretError):
-        pseudonym_key(Environment({"CHORUS_MODE": "production", "CHORUS_PSEUDONYM_KEY": DEVELOPMENT_KEY.decode()}))
+        pseudonym_key(
+            Environment(
+                {"CHORUS_MODE": "production", "CHORUS_PSEUDONYM_KEY": DEVELOPMENT_KEY.decode()}
+            )
+        )
 
 
 def test_production_accepts_a_key_from_a_file(tmp_path):

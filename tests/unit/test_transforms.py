@@ -13,9 +13,13 @@ from tests.examples import referral
 
 P = Pseudonymiser(b"k" * 32)
 ALLOW = Decision(
-    allow=True, reasons=("ok",), lawful_basis="public task", agreement="isa",
+    allow=True,
+    reasons=("ok",),
+    lawful_basis="public task",
+    agreement="isa",
     transforms={"referral_id": "pseudonymise", "referral_date": "month", "referral_source": "keep"},
-    obligations=frozenset({"pseudonymise_subject"}), revision="r1",
+    obligations=frozenset({"pseudonymise_subject"}),
+    revision="r1",
 )
 
 
@@ -28,8 +32,13 @@ def test_unlisted_fields_are_withheld():
 
 def test_dates_generalise_to_month_and_year():
     rec = referral()
-    assert apply_transforms(rec, {"referral_date": "month"}, P, "p").fields["referral_date"] == "2025-03"
-    assert apply_transforms(rec, {"referral_date": "year"}, P, "p").fields["referral_date"] == "2025"
+    assert (
+        apply_transforms(rec, {"referral_date": "month"}, P, "p").fields["referral_date"]
+        == "2025-03"
+    )
+    assert (
+        apply_transforms(rec, {"referral_date": "year"}, P, "p").fields["referral_date"] == "2025"
+    )
 
 
 def test_pseudonyms_differ_between_purposes_and_hide_the_value():
@@ -53,7 +62,9 @@ def test_postcode_district_and_age_band():
 
 
 def test_shared_event_has_no_identifiers_and_encodes():
-    shared, transformed, withheld = shared_event(referral(), ALLOW, "team", "strategic_reporting", P)
+    shared, transformed, withheld = shared_event(
+        referral(), ALLOW, "team", "strategic_reporting", P
+    )
     assert shared["share"]["identifiers"] is None
     assert shared["share"]["person_pseudonym"]
     data = Codec().encode("share.case_management.referral", shared)
@@ -75,10 +86,18 @@ def test_denied_decision_ledger_withholds_everything():
 RULES = {"suppress_at_or_below": 7, "round_to": 5}
 
 
-@pytest.mark.parametrize("n,value,status", [
-    (0, 0.0, "PUBLISHED"), (1, None, "SUPPRESSED"), (7, None, "SUPPRESSED"),
-    (8, 10.0, "PUBLISHED"), (12, 10.0, "PUBLISHED"), (13, 15.0, "PUBLISHED"), (102, 100.0, "PUBLISHED"),
-])
+@pytest.mark.parametrize(
+    "n,value,status",
+    [
+        (0, 0.0, "PUBLISHED"),
+        (1, None, "SUPPRESSED"),
+        (7, None, "SUPPRESSED"),
+        (8, 10.0, "PUBLISHED"),
+        (12, 10.0, "PUBLISHED"),
+        (13, 15.0, "PUBLISHED"),
+        (102, 100.0, "PUBLISHED"),
+    ],
+)
 def test_small_counts_are_suppressed_and_others_rounded(n, value, status):
     m = publish_count("referrals", n, RULES)
     assert (m["value"], m["status"]) == (value, status)

@@ -1,0 +1,199 @@
+"""Helpers for integration tests: a topic namespace, worker processes, polling with a deadline."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kafka import KafkaConsumer, TopicPartition
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+from schemas import topics
+from schemas.codec import Codec
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parents[2]
+
+
+def wait_for_stack(stack: Stack, deadline_s: float) -> str | None:
+    end = time.monotonic() + deadline_s
+    problem = "not checked"
+    while time.monotonic() < end:
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=stack.bootstrap, request_timeout_ms=5000)
+            admin.list_topics()
+            admin.close()
+        except Exception as exc:
+            problem = f"Kafka does not answer at {stack.bootstrap} ({type(exc).__name__})"
+            time.sleep(1)
+            continue
+        try:
+            with urllib.request.urlopen(f"{stack.opa_url}/health", timeout=5) as resp:
+                if resp.status == 200:
+                    return None
+        except OSError as exc:
+            problem = f"OPA does not answer at {stack.opa_url} ({type(exc).__name__})"
+        time.sleep(1)
+    return problem
+
+
+def poll(check: Callable[[], T | None], deadline_s: float, what: str, every_s: float = 0.5) -> T:
+    """Call `check` until it returns something truthy, or fail after the deadline."""
+    end = time.monotonic() + deadline_s
+    last: Any = None
+    while time.monotonic() < end:
+        last = check()
+        if last:
+            return last
+        time.sleep(every_s)
+    raise AssertionError(f"timed out after {deadline_s:.0f}s waiting for {what}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Stack:
+    bootstrap: str
+    opa_url: str
+
+    def namespace(self) -> Namespace:
+        ns = Namespace(self, prefix=f"t{uuid.uuid4().hex[:10]}.")
+        ns.create_topics()
+        return ns
+
+
+@dataclass
+class Namespace:
+    stack: Stack
+    prefix: str
+    processes: list[subprocess.Popen] = field(default_factory=list)
+    logs: list[Path] = field(default_factory=list)
+
+    def create_topics(self) -> None:
+        admin = KafkaAdminClient(bootstrap_servers=self.stack.bootstrap)
+        try:
+            admin.create_topics(
+                [
+                    NewTopic(t.name, t.partitions, 1, topic_configs=t.kafka_config())
+                    for t in topics.all_topics(self.prefix)
+                ]
+            )
+        except TopicAlreadyExistsError:
+            pass
+        finally:
+            admin.close()
+
+    def env(self, **extra: str) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(
+            CHORUS_KAFKA_BOOTSTRAP=self.stack.bootstrap,
+            CHORUS_OPA_URL=self.stack.opa_url,
+            CHORUS_TOPIC_PREFIX=self.prefix,
+        )
+        env.update(extra)
+        return env
+
+    def app_id(self, name: str) -> str:
+        """A faust app id (consumer group, table changelogs) unique to this namespace."""
+        return f"{self.prefix}{name}"
+
+    def start_worker(self, name: str, log: Path, publish_interval: float = 1.0) -> subprocess.Popen:
+        cmd = [
+            sys.executable, "-m", "deploy", "worker", "--app-id", self.app_id(name),
+            "--publish-interval", str(publish_interval), "--web-port", str(free_port()),
+        ]
+        fh = open(log, "ab")  # noqa: SIM115 - the process owns it until it ends
+        proc = subprocess.Popen(
+            cmd, cwd=REPO, env=self.env(CHORUS_HOME=str(log.parent)), stdout=fh,
+            stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        self.processes.append(proc)
+        self.logs.append(log)
+        return proc
+
+    def check_alive(self) -> None:
+        """Fail at once, with the log's tail, when a process this test started has died."""
+        for proc, log in zip(self.processes, self.logs, strict=True):
+            if proc.poll() is not None and proc.returncode not in (-9, -15, 0):
+                tail = log.read_text(errors="replace").splitlines()[-20:]
+                raise AssertionError(f"{' '.join(proc.args[3:5])} exited {proc.returncode}:\n" + "\n".join(tail))
+
+    def poll(self, check: Callable[[], T | None], deadline_s: float, what: str) -> T:
+        def checked() -> T | None:
+            self.check_alive()
+            return check()
+
+        return poll(checked, deadline_s, what)
+
+    def stop_processes(self) -> None:
+        for proc in self.processes:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+
+    def read_all(self, topic: str, timeout_ms: int = 2000) -> list[Any]:
+        """Every message now on `topic`, from the beginning."""
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.stack.bootstrap, group_id=None, enable_auto_commit=False,
+            auto_offset_reset="earliest", consumer_timeout_ms=timeout_ms,
+        )
+        try:
+            parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+            if not parts:
+                return []  # the topic does not exist (yet)
+            consumer.assign(parts)
+            consumer.seek_to_beginning(*parts)
+            end = consumer.end_offsets(parts)
+            out: list[Any] = []
+            while any(consumer.position(tp) < end[tp] for tp in parts):
+                for batch in consumer.poll(timeout_ms=timeout_ms).values():
+                    out.extend(batch)
+            return out
+        finally:
+            consumer.close()
+
+    def decoded(self, topic: str) -> list[dict[str, Any]]:
+        codec = Codec()
+        return [codec.decode(m.value)[1] for m in self.read_all(topic)]
+
+    def table_state(self, app_id: str, table: str) -> dict[Any, Any]:
+        """A faust table's current contents, read from its changelog topic (JSON keys and values)."""
+        state: dict[Any, Any] = {}
+        for m in self.read_all(f"{app_id}-{table}-changelog"):
+            key = json.loads(m.key)
+            if m.value is None:
+                state.pop(key, None)
+            else:
+                state[key] = json.loads(m.value)
+        return state
+
+    def raw_counts(self, worker: str, aggregate: str) -> dict[str, int]:
+        """Each cell's true count before disclosure control: its number of member records."""
+        cells = self.table_state(self.app_id(worker), f"{aggregate}-cells")
+        return {k: len(v) for k, v in cells.items() if v}
+
+    def latest_cells(self, aggregate: str) -> dict[str, dict[str, Any]]:
+        cells: dict[str, dict[str, Any]] = {}
+        for cell in self.decoded(topics.agg_topic(aggregate, self.prefix)):
+            cells[cell["cell_key"]] = cell
+        return cells

@@ -1,0 +1,144 @@
+"""The whole path on the real stack: SQL source -> connector -> Kafka -> gatekeeper (OPA) ->
+share topic -> aggregate -> published, disclosure-controlled cells."""
+
+from __future__ import annotations
+
+import signal
+import sqlite3
+
+import pytest
+from kafka import KafkaProducer
+
+from connectors.case_management.connector import RunStats
+from schemas import topics
+from tests.integration.flow import (
+    connector,
+    expected_cells,
+    insert_bad_referrals,
+    published,
+    source_counts,
+    synthetic_la,
+)
+
+pytestmark = pytest.mark.integration
+AGG = "referrals_by_source"
+
+
+def wait_for_exact_results(ns, app_id: str, counts, deadline_s: float = 150) -> None:
+    """Until the aggregate's true counts equal the source's exactly, and published cells match."""
+    ns.poll(lambda: ns.raw_counts(app_id, AGG) == dict(counts), deadline_s, "exact counts in the aggregate")
+    ns.poll(lambda: published(ns.latest_cells(AGG)) == expected_cells(counts), 60, "published cells")
+
+
+@pytest.fixture(scope="module")
+def flow(stack, tmp_path_factory):
+    """A synthetic LA with bad rows and foreign bytes, published, with a worker running."""
+    ns = stack.namespace()
+    tmp = tmp_path_factory.mktemp("flow")
+    db = tmp / "cm.db"
+    url = synthetic_la(db, children=1500, seed=7)
+    bad_keys = insert_bad_referrals(url)
+    producer = KafkaProducer(bootstrap_servers=stack.bootstrap)
+    source = topics.source_topic("case_management", "referral", ns.prefix)
+    for garbage in (b"not avro at all", b"\xc3\x01" + b"\x00" * 8 + b"\x02"):
+        producer.send(source, key=b"garbage", value=garbage)
+    producer.flush()
+    producer.close()
+    conn = connector(ns, url, tmp / "connectors")
+    stats = conn.run(until_idle=True)
+    conn.close()
+    ns.start_worker("it-flow", tmp / "worker.log")
+    counts = source_counts(db, exclude=tuple(bad_keys))
+    wait_for_exact_results(ns, "it-flow", counts)
+    yield {"db": db, "ns": ns, "stats": stats, "bad_keys": bad_keys, "counts": counts}
+    ns.stop_processes()
+
+
+def test_published_cells_equal_counts_from_the_source_database(flow):
+    ns = flow["ns"]
+    assert ns.raw_counts("it-flow", AGG) == dict(flow["counts"])
+    cells = ns.latest_cells(AGG)
+    assert published(cells) == expected_cells(flow["counts"])
+    statuses = {c["measures"][0]["status"] for c in cells.values()}
+    assert statuses == {"PUBLISHED", "SUPPRESSED"}  # both rules were exercised
+    any_cell = next(iter(cells.values()))
+    assert "counts from 1 to 7 suppressed" in any_cell["publication"]["rules"]
+
+
+def test_bad_rows_are_dead_lettered_with_rule_and_coordinates(flow):
+    ns = flow["ns"]
+    letters = ns.decoded(topics.dlq_topic("connector", ns.prefix))
+    assert sorted(d["source"]["key"] for d in letters) == sorted(flow["bad_keys"])
+    assert {d["rule"] for d in letters} == {
+        "referral_source.code_list",
+        "primary_need.code_list",
+        "dates.order",
+    }
+    for d in letters:
+        assert d["source"]["entity"] == "ssd_cin_episodes"
+        assert d["payload"]  # the original row is kept, so nothing is lost
+        assert "C9999990" not in d["reason"]
+    assert flow["stats"].dead_lettered == 3
+    assert flow["stats"].published == flow["stats"].read - 3
+
+
+def test_foreign_bytes_are_dead_lettered_by_the_gatekeeper(flow):
+    ns = flow["ns"]
+    letters = ns.decoded(topics.dlq_topic("gatekeeper", ns.prefix))
+    assert sorted(d["rule"] for d in letters) == [
+        "avro.single_object_header",
+        "avro.unknown_fingerprint",
+    ]
+    assert all(d["kafka"]["topic"].endswith("chorus.source.case_management.referral") for d in letters)
+
+
+def test_shared_events_carry_no_identifiers(flow):
+    ns = flow["ns"]
+    con = sqlite3.connect(flow["db"])
+    ids = set()
+    for nhs, pid in con.execute("select pers_common_child_id, pers_person_id from ssd_person"):
+        ids.update(x.encode() for x in (nhs, pid) if x)
+    ids.update(
+        u.encode() for (u,) in con.execute("select link_identifier_value from ssd_linked_identifiers")
+    )
+    con.close()
+    messages = ns.read_all(topics.share_topic("strategic_reporting", "referral", ns.prefix))
+    assert len(messages) == flow["stats"].published
+    for m in messages:
+        assert not any(i in m.value or i in (m.key or b"") for i in ids)
+        assert dict(m.headers)["chorus-purpose"] == b"strategic_reporting"
+
+
+def test_every_decision_is_in_the_ledger(flow):
+    ns = flow["ns"]
+    entries = ns.decoded(topics.ledger_topic(ns.prefix))
+    assert len({e["event_id"] for e in entries}) == flow["stats"].published
+    assert {e["outcome"] for e in entries} == {"SHARED"}
+    assert all(e["policy_revision"] and e["lawful_basis"] for e in entries)
+
+
+def test_restarts_mid_run_lose_nothing_and_count_nothing_twice(namespace, tmp_path):
+    db = tmp_path / "cm.db"
+    url = synthetic_la(db, children=2000, seed=11)
+    conn = connector(namespace, url, tmp_path / "connectors", batch_size=200)
+    for _ in range(3):
+        conn.run_batch(RunStats())
+    worker = namespace.start_worker("it-restart", tmp_path / "worker.log")
+    namespace.poll(lambda: namespace.latest_cells(AGG), 120, "first published cells")
+    # The connector crashes after the broker acknowledged a batch but before storing its position.
+    rows = conn.client.referrals_after(conn.position(), 200)
+    conn.publisher.publish(conn._messages(rows, RunStats()))
+    conn.close()
+    # The worker is killed while it is still working through the stream.
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    restarted = connector(namespace, url, tmp_path / "connectors", batch_size=200)
+    restarted.run(until_idle=True)
+    restarted.close()
+    namespace.start_worker("it-restart", tmp_path / "worker2.log")
+    wait_for_exact_results(namespace, "it-restart", source_counts(db))
+    source = namespace.read_all(topics.source_topic("case_management", "referral", namespace.prefix))
+    con = sqlite3.connect(db)
+    referrals = con.execute("select count(*) from ssd_cin_episodes").fetchone()[0]
+    con.close()
+    assert len(source) == referrals + len(rows)  # the crashed batch really was published twice
