@@ -138,11 +138,11 @@ def _connector(args: argparse.Namespace, env: Environment) -> None:
     from connectors.case_management import config as cm_config
     from connectors.case_management.connector import CaseManagementConnector
 
-    overrides = (
-        {"kafka_bootstrap": env.get("CHORUS_KAFKA_BOOTSTRAP")}
-        if env.get("CHORUS_KAFKA_BOOTSTRAP")
-        else {}
-    )
+    overrides: dict[str, str] = {}
+    if env.get("CHORUS_KAFKA_BOOTSTRAP"):
+        overrides["kafka_bootstrap"] = env.get("CHORUS_KAFKA_BOOTSTRAP")
+    if env.get("CHORUS_TOPIC_PREFIX"):
+        overrides["topic_prefix"] = env.get("CHORUS_TOPIC_PREFIX")
     connector = CaseManagementConnector(cm_config.load(args.config, overrides))
     if args.action == "status":
         mark = connector.position()
@@ -211,10 +211,20 @@ def dispatch(args: argparse.Namespace, env: Environment) -> None:
         from deploy.commands.common import stack_settings
         from deploy.commands.demo import run_demo
         from deploy.local import stack
+        from deploy.local.kafka import ensure_topics
+        from schemas.topics import all_topics
 
-        stack.up(stack_settings(env))
+        if not env.get("CHORUS_KAFKA_BOOTSTRAP"):
+            stack.up(stack_settings(env))
+        prefix = env.get("CHORUS_TOPIC_PREFIX")
+        ensure_topics(bootstrap(env), all_topics(prefix))
         run_demo(
-            env.path("CHORUS_HOME").resolve(), bootstrap(env), args.children, args.seed, args.settle
+            env.path("CHORUS_HOME").resolve(),
+            bootstrap(env),
+            args.children,
+            args.seed,
+            args.settle,
+            prefix,
         )
 
 
@@ -224,6 +234,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines are per connection
     try:
         dispatch(args, env)
     except Exception as exc:

@@ -1,13 +1,14 @@
 """`chorus demo`: the whole path on synthetic data, on the local stack.
 
-Starts the stack, writes a synthetic LA, starts a worker, runs the connector
-until it has published everything, and prints aggregate cells as they arrive.
+Writes a synthetic LA, starts a worker, runs the connector until it has
+published everything, and prints aggregate cells as they arrive.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -21,7 +22,15 @@ from deploy.commands.agg import tail
 from deploy.synth.case_management import SynthOptions, write_case_management_db
 
 
-def write_connector_config(path: Path, db: Path, bootstrap: str, state_dir: Path) -> Path:
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def write_connector_config(
+    path: Path, db: Path, bootstrap: str, state_dir: Path, prefix: str
+) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
         "connector": "case_management",
@@ -31,50 +40,44 @@ def write_connector_config(path: Path, db: Path, bootstrap: str, state_dir: Path
         "la_code": "999",
         "kafka_bootstrap": bootstrap,
         "state_dir": str(state_dir),
+        "topic_prefix": prefix,
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return path
 
 
-def run_demo(home: Path, bootstrap: str, children: int, seed: int, settle_s: float) -> None:
-    demo_dir = home / "demo"
-    db = demo_dir / "case_management.db"
-    if db.exists():
-        db.unlink()  # a fresh LA each run; positions go with it
-    for stale in (
-        (demo_dir / "connectors").glob("*.json") if (demo_dir / "connectors").exists() else []
-    ):
-        stale.unlink()
-    summary = write_case_management_db(
-        f"sqlite:///{db}", SynthOptions(children=children, seed=seed)
-    )
-    print(f"demo: synthetic LA written: {summary.rows}")
-    cfg_path = write_connector_config(
-        demo_dir / "connector.yaml", db, bootstrap, demo_dir / "connectors"
-    )
+def _start_worker(home: Path, bootstrap: str, prefix: str) -> subprocess.Popen:
     log_path = home / "logs" / "demo-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    env = dict(os.environ, CHORUS_KAFKA_BOOTSTRAP=bootstrap)
+    env = dict(os.environ, CHORUS_KAFKA_BOOTSTRAP=bootstrap, CHORUS_TOPIC_PREFIX=prefix)
+    cmd = [
+        sys.executable, "-m", "deploy", "worker",
+        "--app-id", f"{prefix}chorus-demo-{int(time.time())}",
+        "--publish-interval", "2",
+        "--web-port", str(_free_port()),
+    ]
     with open(log_path, "ab") as log:
         worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "deploy",
-                "worker",
-                "--app-id",
-                f"chorus-demo-{int(time.time())}",
-                "--publish-interval",
-                "2",
-                "--web-port",
-                "0",
-            ],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
+            cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
     print(f"demo: worker started (pid {worker.pid}, log {log_path})")
+    return worker
+
+
+def run_demo(
+    home: Path, bootstrap: str, children: int, seed: int, settle_s: float, prefix: str = ""
+) -> None:
+    demo_dir = home / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    db = demo_dir / "case_management.db"
+    db.unlink(missing_ok=True)  # a fresh LA each run; its connector position goes with it
+    (demo_dir / "connectors" / "lcs-demo.position.json").unlink(missing_ok=True)
+    summary = write_case_management_db(f"sqlite:///{db}", SynthOptions(children=children, seed=seed))
+    print(f"demo: synthetic LA written: {summary.rows}")
+    cfg_path = write_connector_config(
+        demo_dir / "connector.yaml", db, bootstrap, demo_dir / "connectors", prefix
+    )
+    worker = _start_worker(home, bootstrap, prefix)
     try:
         connector = CaseManagementConnector(cm_config.load(cfg_path))
         stats = connector.run(until_idle=True)
@@ -84,8 +87,8 @@ def run_demo(home: Path, bootstrap: str, children: int, seed: int, settle_s: flo
             f"({stats.dead_lettered} dead-lettered) in {stats.seconds:.1f}s"
         )
         print("demo: aggregate cells as they arrive (chorus agg tail referrals_by_source):")
-        cells = tail(bootstrap, "referrals_by_source", idle_timeout_s=settle_s)
-        print(f"demo: {len(cells)} cells published; the worker keeps them live.")
+        cells = tail(bootstrap, "referrals_by_source", idle_timeout_s=settle_s, prefix=prefix)
+        print(f"demo: {len(cells)} cells published; a running worker keeps them live.")
     finally:
         worker.send_signal(signal.SIGTERM)
         try:

@@ -8,6 +8,7 @@ has since given to some other program is never touched.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import shutil
@@ -15,22 +16,35 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 POLL_INTERVAL_S = 0.2
+# Written to a process's log before each start, so a failure shows only that run's lines.
+START_HEADER = "==== chorus stack: started"
 
 
 class StackError(Exception):
     """A problem with the local stack, worded for the user (first line says it all)."""
 
 
-def require_tool(name: str, why_and_how: str, which: Callable[[str], str | None] = shutil.which) -> str:
+def require_tool(
+    name: str, why_and_how: str, which: Callable[[str], str | None] = shutil.which
+) -> str:
     """Path of the executable ``name``, or StackError(why_and_how) when it is not on PATH."""
     path = which(name)
     if path is None:
         raise StackError(why_and_how)
     return path
+
+
+def run_tool(argv: Sequence[str], what: str, env: Mapping[str, str] | None = None) -> str:
+    """Run a short command to completion; its stdout, or StackError with its last output lines."""
+    result = subprocess.run(list(argv), env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        output = "\n".join((result.stdout + result.stderr).splitlines()[-20:])
+        raise StackError(f"{what} failed (exit {result.returncode}):\n{output}")
+    return result.stdout
 
 
 # -- PID files ----------------------------------------------------------------------------
@@ -64,8 +78,24 @@ def process_cmdline(pid: int, proc: Path = Path("/proc")) -> str | None:
     return raw.replace(b"\0", b" ").decode(errors="replace").strip() or None
 
 
+def is_alive(pid: int, proc: Path = Path("/proc")) -> bool:
+    """True while the process exists and has not exited (a zombie has exited)."""
+    try:
+        stat = (proc / str(pid) / "stat").read_text()
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+    # The state comes after the command name, which is in parentheses and may contain some.
+    fields = stat.rpartition(")")[2].split()
+    return bool(fields) and fields[0] not in ("Z", "X")
+
+
 def is_ours(pid: int, markers: Sequence[str], proc: Path = Path("/proc")) -> bool:
-    """True when ``pid`` is alive and its command line contains every marker."""
+    """True when ``pid`` is alive and its command line contains every marker.
+
+    Only for processes started earlier: for a split second after exec the kernel
+    shows an empty command line, so a process we have just started is checked
+    with ``is_alive`` instead.
+    """
     cmdline = process_cmdline(pid, proc)
     return cmdline is not None and all(marker in cmdline for marker in markers)
 
@@ -91,6 +121,8 @@ def start_detached(argv: Sequence[str], log_file: Path, pid_file: Path) -> int:
     """Start ``argv`` in its own session, stdout and stderr appended to ``log_file``."""
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as out:
+        out.write(f"{START_HEADER} {time.strftime('%Y-%m-%d %H:%M:%S')}\n".encode())
+        out.flush()
         # A new session keeps the service alive after the CLI exits and out of the
         # terminal's Ctrl-C.
         child = subprocess.Popen(
@@ -106,27 +138,23 @@ def start_detached(argv: Sequence[str], log_file: Path, pid_file: Path) -> int:
 
 def _reap(pid: int) -> None:
     """Collect the exit status if ``pid`` is our own child, so it does not linger as a zombie."""
-    try:
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
 
 
-def _wait_gone(pid: int, markers: Sequence[str], timeout_s: float) -> bool:
+def _wait_gone(pid: int, timeout_s: float) -> bool:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         _reap(pid)
-        if not is_ours(pid, markers):
+        if not is_alive(pid):
             return True
         time.sleep(POLL_INTERVAL_S)
     return False
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
 
 
 def stop(pid_file: Path, markers: Sequence[str], timeout_s: float = 30.0) -> str:
@@ -143,30 +171,25 @@ def stop(pid_file: Path, markers: Sequence[str], timeout_s: float = 30.0) -> str
         return f"not running (removed stale pid file for {pid})"
     started = time.monotonic()
     _signal(pid, signal.SIGTERM)
-    if _wait_gone(pid, markers, timeout_s):
+    if _wait_gone(pid, timeout_s):
         outcome = f"stopped pid {pid} in {time.monotonic() - started:.1f} s"
     else:
         _signal(pid, signal.SIGKILL)
-        _wait_gone(pid, markers, 5.0)
+        _wait_gone(pid, 5.0)
         outcome = f"killed pid {pid} after {timeout_s:.0f} s without exiting on SIGTERM"
     pid_file.unlink(missing_ok=True)
     return outcome
 
 
 def wait_ready(
-    name: str,
-    pid: int,
-    markers: Sequence[str],
-    ready: Callable[[], bool],
-    deadline: float,
-    log_file: Path,
+    name: str, pid: int, ready: Callable[[], bool], deadline: float, log_file: Path
 ) -> None:
     """Poll ``ready`` until true; fail at once if the process dies, or at ``deadline``."""
     while True:
         if ready():
             return
         _reap(pid)
-        if not is_ours(pid, markers):
+        if not is_alive(pid):
             raise StackError(f"{name} exited during startup. {log_hint(log_file)}")
         if time.monotonic() >= deadline:
             raise StackError(f"{name} did not become ready in time. {log_hint(log_file)}")
@@ -177,11 +200,13 @@ def wait_ready(
 
 
 def tail(path: Path, lines: int = 20) -> str:
-    """The last ``lines`` lines of a text file ('' if it does not exist)."""
+    """The last ``lines`` lines a process wrote to ``path`` since its latest start."""
     try:
         text = path.read_text(errors="replace")
     except FileNotFoundError:
         return ""
+    if START_HEADER in text:
+        text = text.rpartition(START_HEADER)[2].partition("\n")[2]
     return "\n".join(text.splitlines()[-lines:])
 
 
