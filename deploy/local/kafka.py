@@ -161,9 +161,12 @@ def render_properties(
     return Template(template).substitute(values)
 
 
-def java_argv(java: str, libs: Path, logs_dir: Path, main: str, *args: str) -> list[str]:
+def java_argv(
+    java: str, libs: Path, logs_dir: Path, main: str, *args: str, heap: Iterable[str] = ()
+) -> list[str]:
     return [
         java,
+        *heap,
         f"-Dlog4j.configuration={LOG4J.as_uri()}",
         f"-Dkafka.logs.dir={logs_dir}",
         "-cp",
@@ -213,8 +216,7 @@ def start(libs: Path, layout: Layout, *, kafka_port: int, controller_port: int) 
         )
     )
     formatted = format_storage_once(java, libs, layout)
-    argv = java_argv(java, libs, layout.logs_dir, MAIN_CLASS, str(layout.properties))
-    argv[1:1] = HEAP
+    argv = java_argv(java, libs, layout.logs_dir, MAIN_CLASS, str(layout.properties), heap=HEAP)
     return start_detached(argv, layout.out_log, layout.pid_file), formatted
 
 
@@ -277,12 +279,15 @@ def ensure_topics(
     partitions would move keys between partitions).
     """
     specs = list(specs)
-    with admin_client(bootstrap, timeout_s) as admin:
-        existing = _partition_counts(admin.describe_topics())
-        missing = [s for s in specs if s.name not in existing]
-        if missing:
-            _create(admin, missing)
-            admin.wait_for_topics([s.name for s in missing], timeout_ms=int(timeout_s * 1000))
+    try:
+        with admin_client(bootstrap, timeout_s) as admin:
+            existing = _partition_counts(admin.describe_topics())
+            missing = [s for s in specs if s.name not in existing]
+            if missing:
+                _create(admin, missing)
+                admin.wait_for_topics([s.name for s in missing], timeout_ms=int(timeout_s * 1000))
+    except KafkaError as exc:
+        raise StackError(f"could not create the catalogue topics on {bootstrap}: {exc!r}") from exc
     drift = [
         f"{s.name} has {existing[s.name]} partitions, the catalogue says {s.partitions}"
         for s in specs
