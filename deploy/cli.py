@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -156,7 +157,8 @@ def _connector(args: argparse.Namespace, env: Environment) -> None:
     finally:
         connector.close()
     print(
-        f"read {stats.read}, published {stats.published}, dead-lettered {stats.dead_lettered} in {stats.seconds:.1f}s"
+        f"read {stats.read}, published {stats.published}, "
+        f"dead-lettered {stats.dead_lettered} in {stats.seconds:.1f}s"
     )
 
 
@@ -200,13 +202,13 @@ def dispatch(args: argparse.Namespace, env: Environment) -> None:
     elif args.command == "agg":
         from deploy.commands.agg import tail
 
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             tail(
-                bootstrap(env), args.name, idle_timeout_s=args.idle_timeout,
+                bootstrap(env),
+                args.name,
+                idle_timeout_s=args.idle_timeout,
                 prefix=env.get("CHORUS_TOPIC_PREFIX"),
             )
-        except KeyboardInterrupt:
-            pass
     elif args.command == "demo":
         from deploy.commands.common import stack_settings
         from deploy.commands.demo import run_demo

@@ -30,7 +30,9 @@ ENV_VARS = (
         "CHORUS_KAFKA_BOOTSTRAP", "", "Kafka to use instead of the local stack (host:port,...)."
     ),
     EnvVar("CHORUS_OPA_URL", "", "OPA to use instead of the local stack (http://host:port)."),
-    EnvVar("CHORUS_TOPIC_PREFIX", "", "Prefix of every topic name (environments sharing a cluster)."),
+    EnvVar(
+        "CHORUS_TOPIC_PREFIX", "", "Prefix of every topic name (environments sharing a cluster)."
+    ),
     EnvVar(
         "CHORUS_MODE",
         "development",

@@ -78,7 +78,9 @@ def all_topics(prefix: str = "") -> list[TopicSpec]:
     """The topics `chorus stack up` creates, with their partition counts."""
     specs: list[TopicSpec] = []
     for domain, event in SOURCE_EVENTS:
-        specs.append(TopicSpec(source_topic(domain, event, prefix), description="raw source events"))
+        specs.append(
+            TopicSpec(source_topic(domain, event, prefix), description="raw source events")
+        )
         for purpose in SHARE_PURPOSES:
             specs.append(
                 TopicSpec(share_topic(purpose, event, prefix), description=f"shared for {purpose}")
@@ -91,5 +93,7 @@ def all_topics(prefix: str = "") -> list[TopicSpec]:
             )
         )
     for stage in DLQ_STAGES:
-        specs.append(TopicSpec(dlq_topic(stage, prefix), description=f"dead letters from the {stage}"))
+        specs.append(
+            TopicSpec(dlq_topic(stage, prefix), description=f"dead letters from the {stage}")
+        )
     return specs

@@ -1,4 +1,4 @@
-"""What every processor needs, built once per worker: codec, policy client, pseudonymiser, settings."""
+"""What every processor needs, built once per worker: codec, policy, pseudonymiser, settings."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dead letters from stream processors: the rule broken and the Kafka coordinates, never the values."""
+"""Dead letters from stream processors: the rule broken and where, never the values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Settings of the stream workers, passed in by the entry point (never read from the environment here)."""
+"""Settings of the stream workers, passed in by the entry point (never read from the env)."""
 
 from __future__ import annotations
 

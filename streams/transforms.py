@@ -91,7 +91,8 @@ def apply_transforms(
         else:
             raise ContractError(
                 "policy.unknown_transform",
-                f"the policy asks for an unknown transform '{action}'; see policies/data/purposes.yaml",
+                f"the policy asks for an unknown transform '{action}'; "
+                "see policies/data/purposes.yaml",
                 field=name,
             )
         out.transformed.append((name, action))

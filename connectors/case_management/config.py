@@ -44,7 +44,12 @@ SETTINGS = (
         "poll_interval_s", float, "Seconds between polls when there is nothing new.", 2.0, positive
     ),
     Setting("state_dir", str, "Where the connector keeps its position.", ".chorus/connectors"),
-    Setting("topic_prefix", str, "Prefix of every topic name, to share a cluster between environments.", ""),
+    Setting(
+        "topic_prefix",
+        str,
+        "Prefix of every topic name, to share a cluster between environments.",
+        "",
+    ),
 )
 
 

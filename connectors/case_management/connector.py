@@ -81,7 +81,10 @@ class CaseManagementConnector:
             key = event["envelope"]["subject"]["la_child_id"].encode()
             out.append(
                 Message(
-                    self.source_topic, key, value, (("chorus-event-type", mapping.EVENT_TYPE.encode()),)
+                    self.source_topic,
+                    key,
+                    value,
+                    (("chorus-event-type", mapping.EVENT_TYPE.encode()),),
                 )
             )
             stats.published += 1
@@ -110,7 +113,9 @@ class CaseManagementConnector:
             "payload_format": "json",
             "payload": json.dumps(row, default=_json_default, sort_keys=True).encode(),
         }
-        return Message(self.dlq_topic, key.encode(), self.codec.encode("platform.dead_letter", letter))
+        return Message(
+            self.dlq_topic, key.encode(), self.codec.encode("platform.dead_letter", letter)
+        )
 
     def run_batch(self, stats: RunStats) -> int:
         """Publish one batch; returns the number of source rows it covered (0 when idle)."""
@@ -129,7 +134,7 @@ class CaseManagementConnector:
         return len(rows)
 
     def run(self, stop: threading.Event | None = None, until_idle: bool = False) -> RunStats:
-        """Run until stopped (or, with until_idle, until there is nothing new), retrying with backoff."""
+        """Run until stopped (or, with until_idle, until nothing is new), retrying with backoff."""
         stop = stop or threading.Event()
         stats = RunStats()
         started = time.monotonic()

@@ -1,4 +1,4 @@
-"""Publishing a batch of events: idempotent producer, acks=all, and a wait for every acknowledgement.
+"""Publishing a batch of events: idempotent producer, acks=all, a wait for every acknowledgement.
 
 The caller stores its source position only after `publish` returns, so a crash
 between the two re-publishes events whose ids are deterministic: harmless.

@@ -51,10 +51,16 @@ def _start_worker(home: Path, bootstrap: str, prefix: str) -> subprocess.Popen:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, CHORUS_KAFKA_BOOTSTRAP=bootstrap, CHORUS_TOPIC_PREFIX=prefix)
     cmd = [
-        sys.executable, "-m", "deploy", "worker",
-        "--app-id", f"{prefix}chorus-demo-{int(time.time())}",
-        "--publish-interval", "2",
-        "--web-port", str(_free_port()),
+        sys.executable,
+        "-m",
+        "deploy",
+        "worker",
+        "--app-id",
+        f"{prefix}chorus-demo-{int(time.time())}",
+        "--publish-interval",
+        "2",
+        "--web-port",
+        str(_free_port()),
     ]
     with open(log_path, "ab") as log:
         worker = subprocess.Popen(
@@ -72,7 +78,9 @@ def run_demo(
     db = demo_dir / "case_management.db"
     db.unlink(missing_ok=True)  # a fresh LA each run; its connector position goes with it
     (demo_dir / "connectors" / "lcs-demo.position.json").unlink(missing_ok=True)
-    summary = write_case_management_db(f"sqlite:///{db}", SynthOptions(children=children, seed=seed))
+    summary = write_case_management_db(
+        f"sqlite:///{db}", SynthOptions(children=children, seed=seed)
+    )
     print(f"demo: synthetic LA written: {summary.rows}")
     cfg_path = write_connector_config(
         demo_dir / "connector.yaml", db, bootstrap, demo_dir / "connectors", prefix

@@ -1,4 +1,4 @@
-"""Turning one decoded source event and one decision into a shared event and a ledger entry (pure)."""
+"""One decoded source event and one decision into a shared event and a ledger entry (pure)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from streams.transforms import apply_transforms
 
 
 def person_key(envelope: dict[str, Any]) -> str | None:
-    """The internal key of the child. Until identity linkage lands, the LA child id within its LA."""
+    """The internal key of the child: until identity linkage lands, the LA child id in its LA."""
     la_child_id = envelope["subject"].get("la_child_id")
     return f"{envelope['la_code']}:{la_child_id}" if la_child_id else None
 

@@ -13,16 +13,30 @@ import yaml
 from tests.integration.harness import REPO
 
 SUBCOMMANDS = [
-    [], ["stack"], ["stack", "up"], ["stack", "down"], ["stack", "status"], ["synth"],
-    ["connector"], ["connector", "run"], ["connector", "status"], ["worker"], ["agg"],
-    ["agg", "tail"], ["demo"],
+    [],
+    ["stack"],
+    ["stack", "up"],
+    ["stack", "down"],
+    ["stack", "status"],
+    ["synth"],
+    ["connector"],
+    ["connector", "run"],
+    ["connector", "status"],
+    ["worker"],
+    ["agg"],
+    ["agg", "tail"],
+    ["demo"],
 ]
 
 
 def chorus(*args: str, env: dict[str, str] | None = None, timeout: float = 300):
     return subprocess.run(
-        [sys.executable, "-m", "deploy", *args], cwd=REPO, env=env or dict(os.environ),
-        capture_output=True, text=True, timeout=timeout,
+        [sys.executable, "-m", "deploy", *args],
+        cwd=REPO,
+        env=env or dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -35,13 +49,20 @@ def test_every_subcommand_has_help(args):
 
 def test_bad_connector_config_is_one_line_naming_every_problem(tmp_path):
     cfg = tmp_path / "bad.yaml"
-    cfg.write_text(yaml.safe_dump({"connector": "case_management", "la_code": "12", "batch_size": -1}))
+    cfg.write_text(
+        yaml.safe_dump({"connector": "case_management", "la_code": "12", "batch_size": -1})
+    )
     result = chorus("connector", "run", str(cfg))
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     message = result.stderr.strip()
     assert message.count("\n") == 0
-    for part in ("'name' is required", "'source_url' is required", "'la_code' = '12'", "'batch_size' = -1"):
+    for part in (
+        "'name' is required",
+        "'source_url' is required",
+        "'la_code' = '12'",
+        "'batch_size' = -1",
+    ):
         assert part in message
 
 

@@ -26,7 +26,9 @@ def synthetic_la(path: Path, children: int, seed: int) -> str:
     return url
 
 
-def connector(ns: Namespace, url: str, state: Path, batch_size: int = 2000) -> CaseManagementConnector:
+def connector(
+    ns: Namespace, url: str, state: Path, batch_size: int = 2000
+) -> CaseManagementConnector:
     cfg = cm_config.parse(
         {
             "connector": "case_management",
@@ -49,7 +51,10 @@ def insert_bad_referrals(url: str) -> list[str]:
     bad = [
         ("BAD1", {"cine_referral_source_code": "ZZ"}),
         ("BAD2", {"cine_cin_primary_need_code": "N12"}),
-        ("BAD3", {"cine_referral_date": dt.date(2025, 5, 1), "cine_close_date": dt.date(2025, 1, 1)}),
+        (
+            "BAD3",
+            {"cine_referral_date": dt.date(2025, 5, 1), "cine_close_date": dt.date(2025, 1, 1)},
+        ),
     ]
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -74,7 +79,8 @@ def source_counts(db: Path, exclude: tuple[str, ...] = ()) -> Counter[str]:
     """Referrals per month and source, computed directly from the source database."""
     con = sqlite3.connect(db)
     rows = con.execute(
-        "select cine_referral_id, cine_referral_date, cine_referral_source_code from ssd_cin_episodes"
+        "select cine_referral_id, cine_referral_date, cine_referral_source_code"
+        " from ssd_cin_episodes"
     ).fetchall()
     con.close()
     return Counter(f"{d[:7]}|{s}" for key, d, s in rows if key not in exclude)

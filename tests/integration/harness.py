@@ -115,13 +115,25 @@ class Namespace:
 
     def start_worker(self, name: str, log: Path, publish_interval: float = 1.0) -> subprocess.Popen:
         cmd = [
-            sys.executable, "-m", "deploy", "worker", "--app-id", self.app_id(name),
-            "--publish-interval", str(publish_interval), "--web-port", str(free_port()),
+            sys.executable,
+            "-m",
+            "deploy",
+            "worker",
+            "--app-id",
+            self.app_id(name),
+            "--publish-interval",
+            str(publish_interval),
+            "--web-port",
+            str(free_port()),
         ]
         fh = open(log, "ab")  # noqa: SIM115 - the process owns it until it ends
         proc = subprocess.Popen(
-            cmd, cwd=REPO, env=self.env(CHORUS_HOME=str(log.parent)), stdout=fh,
-            stderr=subprocess.STDOUT, start_new_session=True,
+            cmd,
+            cwd=REPO,
+            env=self.env(CHORUS_HOME=str(log.parent)),
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         self.processes.append(proc)
         self.logs.append(log)
@@ -132,7 +144,9 @@ class Namespace:
         for proc, log in zip(self.processes, self.logs, strict=True):
             if proc.poll() is not None and proc.returncode not in (-9, -15, 0):
                 tail = log.read_text(errors="replace").splitlines()[-20:]
-                raise AssertionError(f"{' '.join(proc.args[3:5])} exited {proc.returncode}:\n" + "\n".join(tail))
+                raise AssertionError(
+                    f"{' '.join(proc.args[3:5])} exited {proc.returncode}:\n" + "\n".join(tail)
+                )
 
     def poll(self, check: Callable[[], T | None], deadline_s: float, what: str) -> T:
         def checked() -> T | None:
@@ -154,8 +168,11 @@ class Namespace:
     def read_all(self, topic: str, timeout_ms: int = 2000) -> list[Any]:
         """Every message now on `topic`, from the beginning."""
         consumer = KafkaConsumer(
-            bootstrap_servers=self.stack.bootstrap, group_id=None, enable_auto_commit=False,
-            auto_offset_reset="earliest", consumer_timeout_ms=timeout_ms,
+            bootstrap_servers=self.stack.bootstrap,
+            group_id=None,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            consumer_timeout_ms=timeout_ms,
         )
         try:
             parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
@@ -177,7 +194,7 @@ class Namespace:
         return [codec.decode(m.value)[1] for m in self.read_all(topic)]
 
     def table_state(self, app_id: str, table: str) -> dict[Any, Any]:
-        """A faust table's current contents, read from its changelog topic (JSON keys and values)."""
+        """A faust table's current contents, from its changelog topic (JSON keys and values)."""
         state: dict[Any, Any] = {}
         for m in self.read_all(f"{app_id}-{table}-changelog"):
             key = json.loads(m.key)

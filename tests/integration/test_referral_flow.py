@@ -26,8 +26,14 @@ AGG = "referrals_by_source"
 
 def wait_for_exact_results(ns, app_id: str, counts, deadline_s: float = 150) -> None:
     """Until the aggregate's true counts equal the source's exactly, and published cells match."""
-    ns.poll(lambda: ns.raw_counts(app_id, AGG) == dict(counts), deadline_s, "exact counts in the aggregate")
-    ns.poll(lambda: published(ns.latest_cells(AGG)) == expected_cells(counts), 60, "published cells")
+    ns.poll(
+        lambda: ns.raw_counts(app_id, AGG) == dict(counts),
+        deadline_s,
+        "exact counts in the aggregate",
+    )
+    ns.poll(
+        lambda: published(ns.latest_cells(AGG)) == expected_cells(counts), 60, "published cells"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -89,7 +95,9 @@ def test_foreign_bytes_are_dead_lettered_by_the_gatekeeper(flow):
         "avro.single_object_header",
         "avro.unknown_fingerprint",
     ]
-    assert all(d["kafka"]["topic"].endswith("chorus.source.case_management.referral") for d in letters)
+    assert all(
+        d["kafka"]["topic"].endswith("chorus.source.case_management.referral") for d in letters
+    )
 
 
 def test_shared_events_carry_no_identifiers(flow):
@@ -99,7 +107,8 @@ def test_shared_events_carry_no_identifiers(flow):
     for nhs, pid in con.execute("select pers_common_child_id, pers_person_id from ssd_person"):
         ids.update(x.encode() for x in (nhs, pid) if x)
     ids.update(
-        u.encode() for (u,) in con.execute("select link_identifier_value from ssd_linked_identifiers")
+        u.encode()
+        for (u,) in con.execute("select link_identifier_value from ssd_linked_identifiers")
     )
     con.close()
     messages = ns.read_all(topics.share_topic("strategic_reporting", "referral", ns.prefix))
@@ -137,7 +146,9 @@ def test_restarts_mid_run_lose_nothing_and_count_nothing_twice(namespace, tmp_pa
     restarted.close()
     namespace.start_worker("it-restart", tmp_path / "worker2.log")
     wait_for_exact_results(namespace, "it-restart", source_counts(db))
-    source = namespace.read_all(topics.source_topic("case_management", "referral", namespace.prefix))
+    source = namespace.read_all(
+        topics.source_topic("case_management", "referral", namespace.prefix)
+    )
     con = sqlite3.connect(db)
     referrals = con.execute("select count(*) from ssd_cin_episodes").fetchone()[0]
     con.close()
