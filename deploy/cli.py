@@ -13,6 +13,7 @@ from pathlib import Path
 from deploy.environment import EnvError, Environment, env_help
 
 EXIT_USER_ERROR = 2
+EXIT_NOT_RUNNING = 3  # `chorus stack status`: something is not running
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +38,7 @@ def _parser() -> argparse.ArgumentParser:
         "up", help="install (cached), start and health-check Kafka and OPA; create topics"
     )
     ssub.add_parser("down", help="stop exactly the processes `up` started")
-    ssub.add_parser("status", help="show what runs where")
+    ssub.add_parser("status", help="show what runs where; exit code 3 when something is stopped")
     ssub.add_parser("install", help="fetch the Kafka jars and build OPA, without starting them")
 
     synth = sub.add_parser("synth", help="write a synthetic case-management database (SSD shape)")
@@ -118,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _stack(args: argparse.Namespace, env: Environment) -> None:
+def _stack(args: argparse.Namespace, env: Environment) -> int:
     from deploy.commands.common import stack_settings
     from deploy.local import stack
 
@@ -130,9 +131,12 @@ def _stack(args: argparse.Namespace, env: Environment) -> None:
     elif args.action == "install":
         stack.install(settings)
     else:
-        for s in stack.status(settings):
+        services = stack.status(settings)
+        for s in services:
             state = f"running pid {s.pid}" if s.running else "stopped"
             print(f"{s.name:<6} {state:<20} {s.address:<28} {s.detail}")
+        return 0 if all(s.running for s in services) else EXIT_NOT_RUNNING
+    return 0
 
 
 def _connector(args: argparse.Namespace, env: Environment) -> None:
@@ -180,11 +184,12 @@ def _worker(args: argparse.Namespace, env: Environment) -> None:
     run_worker(settings, args.loglevel)
 
 
-def dispatch(args: argparse.Namespace, env: Environment) -> None:
+def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
+    """Run the command; returns the exit code."""
     from deploy.commands.common import bootstrap
 
     if args.command == "stack":
-        _stack(args, env)
+        return _stack(args, env)
     elif args.command == "synth":
         from deploy.synth.case_management import SynthOptions, write_case_management_db
 
@@ -228,6 +233,7 @@ def dispatch(args: argparse.Namespace, env: Environment) -> None:
             args.settle,
             prefix,
         )
+    return 0
 
 
 def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None) -> int:
@@ -238,13 +244,12 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     )
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines are per connection
     try:
-        dispatch(args, env)
+        return dispatch(args, env) or 0
     except Exception as exc:
         if not _is_user_error(exc):
             raise
         print(f"chorus: {exc}", file=sys.stderr)
         return EXIT_USER_ERROR
-    return 0
 
 
 def _is_user_error(exc: Exception) -> bool:
