@@ -65,6 +65,7 @@ class PolicyClient:
         self._cache: dict[str, Decision] = {}
         self._revision = ""
         self._revision_checked = 0.0
+        self._subscriptions: tuple[str, list[tuple[str, str]]] | None = None
 
     async def _session(self) -> AsyncOpaClient:
         if not self._opened:
@@ -140,9 +141,13 @@ class PolicyClient:
         return decision
 
     async def subscriptions(self) -> list[tuple[str, str]]:
-        """(recipient, purpose) pairs the gatekeeper decides for."""
-        subs = await self._data("chorus/sharing/subscriptions") or []
-        return sorted((s["recipient"], s["purpose"]) for s in subs)
+        """(recipient, purpose) pairs the gatekeeper decides for, cached per policy revision."""
+        revision = await self.revision()
+        if self._subscriptions is None or self._subscriptions[0] != revision:
+            subs = await self._data("chorus/sharing/subscriptions") or []
+            pairs = sorted((s["recipient"], s["purpose"]) for s in subs)
+            self._subscriptions = (revision, pairs)
+        return self._subscriptions[1]
 
     async def disclosure_rules(self) -> dict[str, Any]:
         rules = await self._data("chorus/disclosure/rules")
