@@ -108,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo", help="stack up, synthetic LA, connector, worker; show aggregate cells arriving"
     )
-    demo.add_argument("--children", type=int, default=2000, help="size of the synthetic LA")
+    demo.add_argument("--children", type=int, default=20000, help="size of the synthetic LA")
     demo.add_argument("--seed", type=int, default=1, help="random seed")
     demo.add_argument(
         "--settle",
