@@ -105,6 +105,20 @@ def _parser() -> argparse.ArgumentParser:
         help="exit after this many seconds without a new cell",
     )
 
+    schemas = sub.add_parser(
+        "schemas", help="the event contract: compatibility, releases, dictionary"
+    )
+    chsub = schemas.add_subparsers(dest="action", required=True, metavar="ACTION")
+    chsub.add_parser(
+        "check",
+        help="fail when a schema cannot read a released version, is unreleased, "
+        "or the dictionary is stale",
+    )
+    chsub.add_parser(
+        "lock", help="release every new, compatible schema version into schemas/lock.json"
+    )
+    chsub.add_parser("dictionary", help="write schemas/DICTIONARY.md from the schemas' docs")
+
     demo = sub.add_parser(
         "demo", help="stack up, synthetic LA, connector, worker; show aggregate cells arriving"
     )
@@ -190,6 +204,15 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
 
     if args.command == "stack":
         return _stack(args, env)
+    if args.command == "schemas":
+        from deploy.commands import schemas as schema_commands
+
+        actions = {
+            "check": schema_commands.run_check,
+            "lock": schema_commands.run_lock,
+            "dictionary": schema_commands.run_dictionary,
+        }
+        return actions[args.action]()
     elif args.command == "synth":
         from deploy.synth.case_management import SynthOptions, write_case_management_db
 

@@ -134,17 +134,18 @@ def make_event_schema(schema: dict[str, Any]) -> EventSchema:
 class Catalogue:
     """Fingerprint-to-schema and event-type-to-schema lookups, built once at start."""
 
-    def __init__(self, schemas: list[EventSchema]) -> None:
+    def __init__(self, schemas: list[EventSchema], released: list[EventSchema] = ()) -> None:
         self._by_fp: dict[bytes, EventSchema] = {}
         self._latest: dict[str, EventSchema] = {}
+        for s in released:
+            self._by_fp[s.fingerprint] = s  # older writers, readable through resolution
         for s in schemas:
             self.register(s)
 
     def register(self, schema: EventSchema) -> None:
+        """Register the tree's schema of an event type: writers use it, readers resolve to it."""
         self._by_fp[schema.fingerprint] = schema
-        current = self._latest.get(schema.event_type)
-        if current is None or schema.version >= current.version:
-            self._latest[schema.event_type] = schema
+        self._latest[schema.event_type] = schema
 
     def by_fingerprint(self, fp: bytes) -> EventSchema | None:
         return self._by_fp.get(fp)
@@ -174,8 +175,16 @@ def load_named_types(avro_dir: Path = AVRO_DIR) -> tuple[dict[str, dict], list[d
     return named, events
 
 
-def build_catalogue(avro_dir: Path = AVRO_DIR) -> Catalogue:
+def build_catalogue(avro_dir: Path = AVRO_DIR, lock_path: Path | None = None) -> Catalogue:
+    """Every schema in the tree, plus every released older version (readable as a writer)."""
+    from schemas.evolution import LOCK_PATH, load_lock
+
     named, events = load_named_types(avro_dir)
+    released = [
+        make_event_schema(v.schema)
+        for versions in load_lock(lock_path or LOCK_PATH).values()
+        for v in versions
+    ]
     schemas: list[EventSchema] = []
     for doc in events:
         expanded = _expand(doc, named, set(), None)
@@ -184,7 +193,7 @@ def build_catalogue(avro_dir: Path = AVRO_DIR) -> Catalogue:
         if "." in source.event_type and not source.event_type.startswith("platform."):
             shared = _expand(derive_share_schema(doc), named, set(), None)
             schemas.append(make_event_schema(shared))
-    return Catalogue(schemas)
+    return Catalogue(schemas, released)
 
 
 @cache
