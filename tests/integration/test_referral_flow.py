@@ -40,24 +40,26 @@ def wait_for_exact_results(ns, app_id: str, counts, deadline_s: float = 150) -> 
 def flow(stack, tmp_path_factory):
     """A synthetic LA with bad rows and foreign bytes, published, with a worker running."""
     ns = stack.namespace()
-    tmp = tmp_path_factory.mktemp("flow")
-    db = tmp / "cm.db"
-    url = synthetic_la(db, children=1500, seed=7)
-    bad_keys = insert_bad_referrals(url)
-    producer = KafkaProducer(bootstrap_servers=stack.bootstrap)
-    source = topics.source_topic("case_management", "referral", ns.prefix)
-    for garbage in (b"not avro at all", b"\xc3\x01" + b"\x00" * 8 + b"\x02"):
-        producer.send(source, key=b"garbage", value=garbage)
-    producer.flush()
-    producer.close()
-    conn = connector(ns, url, tmp / "connectors")
-    stats = conn.run(until_idle=True)
-    conn.close()
-    ns.start_worker("it-flow", tmp / "worker.log")
-    counts = source_counts(db, exclude=tuple(bad_keys))
-    wait_for_exact_results(ns, "it-flow", counts)
-    yield {"db": db, "ns": ns, "stats": stats, "bad_keys": bad_keys, "counts": counts}
-    ns.stop_processes()
+    try:
+        tmp = tmp_path_factory.mktemp("flow")
+        db = tmp / "cm.db"
+        url = synthetic_la(db, children=1500, seed=7)
+        bad_keys = insert_bad_referrals(url)
+        producer = KafkaProducer(bootstrap_servers=stack.bootstrap)
+        source = topics.source_topic("case_management", "referral", ns.prefix)
+        for garbage in (b"not avro at all", b"\xc3\x01" + b"\x00" * 8 + b"\x02"):
+            producer.send(source, key=b"garbage", value=garbage)
+        producer.flush()
+        producer.close()
+        conn = connector(ns, url, tmp / "connectors")
+        stats = conn.run(until_idle=True)
+        conn.close()
+        ns.start_worker("it-flow", tmp / "worker.log")
+        counts = source_counts(db, exclude=tuple(bad_keys))
+        wait_for_exact_results(ns, "it-flow", counts)
+        yield {"db": db, "ns": ns, "stats": stats, "bad_keys": bad_keys, "counts": counts}
+    finally:
+        ns.stop_processes()  # also when setup fails, so no worker outlives the tests
 
 
 def test_published_cells_equal_counts_from_the_source_database(flow):
