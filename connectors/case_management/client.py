@@ -34,6 +34,15 @@ class HighWaterMark:
         return cls(dt.datetime.fromisoformat(doc["last_updated"]), doc["key"])
 
 
+def _after(mark: HighWaterMark):
+    """Rows strictly after the mark in (last_updated, key) order."""
+    ref = ssd.cin_episodes
+    return or_(
+        ref.c.last_updated > mark.last_updated,
+        and_(ref.c.last_updated == mark.last_updated, ref.c.cine_referral_id > mark.key),
+    )
+
+
 class CaseManagementClient:
     def __init__(self, url: str) -> None:
         self.engine: Engine = create_engine(url, pool_pre_ping=True)
@@ -58,14 +67,7 @@ class CaseManagementClient:
             .limit(limit)
         )
         if after is not None:
-            q = q.where(
-                or_(
-                    ref.c.last_updated > after.last_updated,
-                    and_(
-                        ref.c.last_updated == after.last_updated, ref.c.cine_referral_id > after.key
-                    ),
-                )
-            )
+            q = q.where(_after(after))
         return q
 
     def referrals_after(self, after: HighWaterMark | None, limit: int) -> list[dict[str, Any]]:
@@ -76,14 +78,7 @@ class CaseManagementClient:
         ref = ssd.cin_episodes
         q = select(func.count()).select_from(ref)
         if after is not None:
-            q = q.where(
-                or_(
-                    ref.c.last_updated > after.last_updated,
-                    and_(
-                        ref.c.last_updated == after.last_updated, ref.c.cine_referral_id > after.key
-                    ),
-                )
-            )
+            q = q.where(_after(after))
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar_one())
 

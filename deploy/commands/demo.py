@@ -19,6 +19,7 @@ import yaml
 from connectors.case_management import config as cm_config
 from connectors.case_management.connector import CaseManagementConnector
 from deploy.commands.agg import tail
+from deploy.commands.worker import worker_command
 from deploy.synth.case_management import SynthOptions, write_case_management_db
 
 
@@ -50,18 +51,8 @@ def _start_worker(home: Path, bootstrap: str, prefix: str) -> subprocess.Popen:
     log_path = home / "logs" / "demo-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, CHORUS_KAFKA_BOOTSTRAP=bootstrap, CHORUS_TOPIC_PREFIX=prefix)
-    cmd = [
-        sys.executable,
-        "-m",
-        "deploy",
-        "worker",
-        "--app-id",
-        f"{prefix}chorus-demo-{int(time.time())}",
-        "--publish-interval",
-        "2",
-        "--web-port",
-        str(_free_port()),
-    ]
+    app_id = f"{prefix}chorus-demo-{int(time.time())}"
+    cmd = worker_command(sys.executable, app_id, 2.0, _free_port())
     with open(log_path, "ab") as log:
         worker = subprocess.Popen(
             cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True

@@ -38,3 +38,19 @@ def worker_settings(
         web_port=web_port,
         topic_prefix=topic_prefix,
     )
+
+
+def worker_command(python: str, app_id: str, publish_interval_s: float, web_port: int) -> list[str]:
+    """The command line that starts `chorus worker` with this Python (used by demo and tests)."""
+    return [
+        python,
+        "-m",
+        "deploy",
+        "worker",
+        "--app-id",
+        app_id,
+        "--publish-interval",
+        str(publish_interval_s),
+        "--web-port",
+        str(web_port),
+    ]

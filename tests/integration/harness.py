@@ -20,6 +20,7 @@ from kafka import KafkaConsumer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
+from deploy.commands.worker import worker_command
 from schemas import topics
 from schemas.codec import Codec
 
@@ -114,18 +115,7 @@ class Namespace:
         return f"{self.prefix}{name}"
 
     def start_worker(self, name: str, log: Path, publish_interval: float = 1.0) -> subprocess.Popen:
-        cmd = [
-            sys.executable,
-            "-m",
-            "deploy",
-            "worker",
-            "--app-id",
-            self.app_id(name),
-            "--publish-interval",
-            str(publish_interval),
-            "--web-port",
-            str(free_port()),
-        ]
+        cmd = worker_command(sys.executable, self.app_id(name), publish_interval, free_port())
         fh = open(log, "ab")  # noqa: SIM115 - the process owns it until it ends
         proc = subprocess.Popen(
             cmd,
