@@ -14,6 +14,7 @@ import faust
 
 from schemas import topics as catalogue
 from schemas.errors import ContractError
+from schemas.validation import validate
 from streams import topics
 from streams.context import StreamContext
 from streams.dead_letters import dead_letter
@@ -76,6 +77,7 @@ def register(app: faust.App, ctx: StreamContext) -> None:
         async for event in stream.events():
             try:
                 schema, record = ctx.codec.decode(event.value)
+                validate(schema.event_type, record)  # the rules Avro cannot express
             except ContractError as err:
                 await send_dead_letter(event, err)
                 continue

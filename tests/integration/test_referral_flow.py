@@ -11,6 +11,8 @@ from kafka import KafkaProducer
 
 from connectors.case_management.connector import RunStats
 from schemas import topics
+from schemas.codec import Codec
+from tests.examples import referral
 from tests.integration.flow import (
     connector,
     expected_cells,
@@ -49,6 +51,12 @@ def flow(stack, tmp_path_factory):
         source = topics.source_topic("case_management", "referral", ns.prefix)
         for garbage in (b"not avro at all", b"\xc3\x01" + b"\x00" * 8 + b"\x02"):
             producer.send(source, key=b"garbage", value=garbage)
+        # well-formed Avro from a producer that skipped validation: an NHS number failing mod 11
+        invalid = referral(nhs_number=None)
+        invalid["envelope"]["subject"]["nhs_number"] = "9990000019"
+        producer.send(
+            source, key=b"C0000001", value=Codec().encode("case_management.referral", invalid)
+        )
         producer.flush()
         producer.close()
         conn = connector(ns, url, tmp / "connectors")
@@ -96,7 +104,10 @@ def test_foreign_bytes_are_dead_lettered_by_the_gatekeeper(flow):
     assert sorted(d["rule"] for d in letters) == [
         "avro.single_object_header",
         "avro.unknown_fingerprint",
+        "nhs_number.check",
     ]
+    invalid = next(d for d in letters if d["rule"] == "nhs_number.check")
+    assert "9990000019" not in invalid["reason"]
     assert all(
         d["kafka"]["topic"].endswith("chorus.source.case_management.referral") for d in letters
     )
