@@ -7,7 +7,6 @@ mark, so a batch boundary inside a run of equal timestamps loses nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,10 +80,3 @@ class CaseManagementClient:
             q = q.where(_after(after))
         with self.engine.connect() as conn:
             return int(conn.execute(q).scalar_one())
-
-    def iter_all_referrals(self, batch: int = 5000) -> Iterator[dict[str, Any]]:
-        mark = None
-        while rows := self.referrals_after(mark, batch):
-            yield from rows
-            last = rows[-1]
-            mark = HighWaterMark(last["last_updated"], last["cine_referral_id"])

@@ -14,11 +14,12 @@ import faust
 
 from schemas import topics as catalogue
 from schemas.errors import ContractError
+from schemas.share import share_event_type
 from schemas.validation import validate
 from streams import topics
 from streams.context import StreamContext
 from streams.dead_letters import dead_letter
-from streams.gatekeeper.sharing import ledger_entry, person_key, shared_event, shared_type
+from streams.gatekeeper.sharing import ledger_entry, person_key, shared_event
 from streams.policy_client import PolicyError
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def register(app: faust.App, ctx: StreamContext) -> None:
                         shared, transformed, withheld = shared_event(
                             record, decision, recipient, purpose, ctx.pseudonymiser
                         )
-                        value = ctx.codec.encode(shared_type(schema.event_type), shared)
+                        value = ctx.codec.encode(share_event_type(schema.event_type), shared)
                     except (ContractError, ValueError, TypeError) as err:
                         error = (
                             err

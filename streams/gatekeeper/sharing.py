@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from schemas.share import share_event_type
 from streams.policy_client import Decision
 from streams.pseudonyms import Pseudonymiser
 from streams.transforms import apply_transforms
@@ -80,7 +79,3 @@ def ledger_entry(
         "decided_at": dt.datetime.now(dt.UTC),
         "share_topic": share_topic if decision.allow else None,
     }
-
-
-def shared_type(event_type: str) -> str:
-    return share_event_type(event_type)
