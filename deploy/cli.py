@@ -56,21 +56,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     synth.add_argument("--overwrite", action="store_true", help="replace an existing database")
 
-    conn = sub.add_parser("connector", help="run or inspect a connector")
-    csub = conn.add_subparsers(dest="action", required=True, metavar="ACTION")
-    run = csub.add_parser(
-        "run", help="publish source records to Kafka, continuing from the stored position"
-    )
-    run.add_argument("config", type=Path, help="connector configuration (YAML)")
-    run.add_argument(
-        "--until-idle",
-        action="store_true",
-        help="stop when there is nothing new instead of polling",
-    )
-    status = csub.add_parser(
-        "status", help="show the stored position and how many source rows are not yet published"
-    )
-    status.add_argument("config", type=Path, help="connector configuration (YAML)")
+    from deploy.commands import connector as connector_commands
+
+    connector_commands.add_parser(sub)
 
     worker = sub.add_parser(
         "worker",
@@ -153,33 +141,6 @@ def _stack(args: argparse.Namespace, env: Environment) -> int:
     return 0
 
 
-def _connector(args: argparse.Namespace, env: Environment) -> None:
-    from connectors.case_management import config as cm_config
-    from connectors.case_management.connector import CaseManagementConnector
-
-    overrides: dict[str, str] = {}
-    if env.get("CHORUS_KAFKA_BOOTSTRAP"):
-        overrides["kafka_bootstrap"] = env.get("CHORUS_KAFKA_BOOTSTRAP")
-    if env.get("CHORUS_TOPIC_PREFIX"):
-        overrides["topic_prefix"] = env.get("CHORUS_TOPIC_PREFIX")
-    connector = CaseManagementConnector(cm_config.load(args.config, overrides))
-    if args.action == "status":
-        mark = connector.position()
-        print(f"position: {mark.to_json() if mark else 'none (starts from the beginning)'}")
-        print(f"lag: {connector.lag()} source rows not yet published")
-        return
-    try:
-        stats = connector.run(until_idle=args.until_idle)
-    except KeyboardInterrupt:
-        return
-    finally:
-        connector.close()
-    print(
-        f"read {stats.read}, published {stats.published}, "
-        f"dead-lettered {stats.dead_lettered} in {stats.seconds:.1f}s"
-    )
-
-
 def _worker(args: argparse.Namespace, env: Environment) -> None:
     from deploy.commands.common import bootstrap, opa_url
     from deploy.commands.worker import run_worker, worker_settings
@@ -224,7 +185,9 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
         )
         print(f"wrote {args.out}: {summary.rows}")
     elif args.command == "connector":
-        _connector(args, env)
+        from deploy.commands import connector as connector_commands
+
+        return connector_commands.run(args, env)
     elif args.command == "worker":
         _worker(args, env)
     elif args.command == "agg":

@@ -1,168 +1,100 @@
-"""The case-management connector: read referrals after the stored position, publish them,
-and store the new position only once the broker has acknowledged every event.
+"""The case-management (SQL) connector: SSD-shaped tables read after a high-water mark.
 
-Rows that break a rule go to chorus.dlq.connector with their table, key and the
-rule; the position moves past them, because the dead letter holds them.
+It reads rows in (last_updated, key) order after the stored mark and maps each
+to an event; a row that breaks a rule becomes a rejection with its table, key
+and rule. Publishing, dead-lettering, positions and retries are the runner's
+(`connectors.common.runner`).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import logging
-import threading
-import time
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy.exc import SQLAlchemyError
 
 from connectors.case_management import mapping
 from connectors.case_management.client import CaseManagementClient, HighWaterMark
-from connectors.case_management.config import CaseManagementConfig
-from connectors.common.positions import PositionStore
-from connectors.common.publisher import Message, Publisher, PublishError
-from schemas import topics
-from schemas.codec import Codec
+from connectors.common.base import (
+    Batch,
+    Connector,
+    Coordinates,
+    Mapped,
+    Rejected,
+    SourceUnavailable,
+)
+from connectors.common.dead_letters import json_payload
+from connectors.common.settings import Setting, one_of
 from schemas.errors import ContractError
 
-log = logging.getLogger(__name__)
-MAX_BACKOFF_S = 30.0
+SOURCE_SYSTEMS = (
+    "LIQUIDLOGIC_LCS",
+    "LIQUIDLOGIC_EHM",
+    "MOSAIC",
+    "ECLIPSE",
+    "CAREDIRECTOR",
+    "AZEUS",
+    "OTHER",
+)
 
 
-@dataclass
-class RunStats:
-    read: int = 0
-    published: int = 0
-    dead_lettered: int = 0
-    batches: int = 0
-    seconds: float = 0.0
-    errors: list[str] = field(default_factory=list)
+class CaseManagementConnector(Connector):
+    kind = "case_management"
+    description = "A case-management database in the Standard Safeguarding Dataset shape (SQL)."
+    SETTINGS: ClassVar = (
+        Setting("source_url", str, "SQLAlchemy URL of the case-management database (SSD shape)."),
+        Setting("source_system", str, "Kind of source system.", "OTHER", one_of(SOURCE_SYSTEMS)),
+    )
 
+    def __init__(self, settings: dict[str, Any]) -> None:
+        super().__init__(settings)
+        self.client = CaseManagementClient(settings["source_url"])
 
-def _json_default(value: Any) -> str:
-    return value.isoformat() if isinstance(value, dt.date | dt.datetime) else str(value)
-
-
-class CaseManagementConnector:
-    def __init__(self, config: CaseManagementConfig, codec: Codec | None = None) -> None:
-        self.config = config
-        self.codec = codec or Codec()
-        self.client = CaseManagementClient(config.source_url)
-        self.positions = PositionStore(config.position_path)
-        self._publisher: Publisher | None = None
-        self.source_topic = topics.source_topic("case_management", "referral", config.topic_prefix)
-        self.dlq_topic = topics.dlq_topic("connector", config.topic_prefix)
-
-    @property
-    def publisher(self) -> Publisher:
-        if self._publisher is None:
-            self._publisher = Publisher(self.config.kafka_bootstrap, f"chorus-{self.config.name}")
-        return self._publisher
-
-    def position(self) -> HighWaterMark | None:
-        return HighWaterMark.from_json(self.positions.load())
-
-    def _messages(self, rows: list[dict[str, Any]], stats: RunStats) -> list[Message]:
-        out: list[Message] = []
-        for row in rows:
-            try:
-                event = mapping.referral_event(
-                    row,
-                    source_instance=self.config.name,
-                    source_system=self.config.source_system,
-                    la_code=self.config.la_code,
-                )
-                value = self.codec.encode(mapping.EVENT_TYPE, event)
-            except ContractError as err:
-                out.append(self._dead_letter(row, err))
-                stats.dead_lettered += 1
-                continue
-            key = event["envelope"]["subject"]["la_child_id"].encode()
-            out.append(
-                Message(
-                    self.source_topic,
-                    key,
-                    value,
-                    (("chorus-event-type", mapping.EVENT_TYPE.encode()),),
-                )
+    def _map(self, row: dict[str, Any]) -> Mapped | Rejected:
+        try:
+            event = mapping.referral_event(
+                row,
+                source_instance=self.name,
+                source_system=self.settings["source_system"],
+                la_code=self.settings["la_code"],
             )
-            stats.published += 1
-        return out
+        except ContractError as err:
+            version = row.get("last_updated")
+            return Rejected(
+                Coordinates(
+                    mapping.ENTITY,
+                    str(row.get("cine_referral_id")),
+                    version.isoformat() if version else "",
+                ),
+                err,
+                json_payload(row),
+                event_type=mapping.EVENT_TYPE,
+            )
+        key = event["envelope"]["subject"]["la_child_id"]
+        return Mapped(mapping.EVENT_TYPE, event, key.encode() if key else None)
 
-    def _dead_letter(self, row: dict[str, Any], err: ContractError) -> Message:
-        key = str(row.get("cine_referral_id"))
-        version = row.get("last_updated")
-        log.warning(
-            "dead-lettered %s key=%s rule=%s field=%s", mapping.ENTITY, key, err.rule, err.field
-        )
-        letter = {
-            "stage": "connector",
-            "rule": err.rule,
-            "field": err.field,
-            "reason": err.reason,
-            "event_type": mapping.EVENT_TYPE,
-            "event_id": None,
-            "source": {
-                "entity": mapping.ENTITY,
-                "key": key,
-                "version": version.isoformat() if version else "",
-            },
-            "kafka": None,
-            "failed_at": dt.datetime.now(dt.UTC),
-            "payload_format": "json",
-            "payload": json.dumps(row, default=_json_default, sort_keys=True).encode(),
-        }
-        return Message(
-            self.dlq_topic, key.encode(), self.codec.encode("platform.dead_letter", letter)
-        )
-
-    def run_batch(self, stats: RunStats) -> int:
-        """Publish one batch; returns the number of source rows it covered (0 when idle)."""
-        mark = self.position()
-        rows = self.client.referrals_after(mark, self.config.batch_size)
+    def read(self, position: dict[str, Any] | None, limit: int) -> Batch | None:
+        try:
+            rows = self.client.referrals_after(HighWaterMark.from_json(position), limit)
+        except SQLAlchemyError as exc:
+            raise SourceUnavailable(type(exc).__name__) from None
         if not rows:
-            return 0
-        messages = self._messages(rows, stats)
-        self.publisher.publish(messages)
+            return None
         last = rows[-1]
-        self.positions.save(
-            HighWaterMark(last["last_updated"], str(last["cine_referral_id"])).to_json()
-        )
-        stats.read += len(rows)
-        stats.batches += 1
-        return len(rows)
+        mark = HighWaterMark(last["last_updated"], str(last["cine_referral_id"]))
+        return Batch([self._map(r) for r in rows], mark.to_json(), len(rows))
 
-    def run(self, stop: threading.Event | None = None, until_idle: bool = False) -> RunStats:
-        """Run until stopped (or, with until_idle, until nothing is new), retrying with backoff."""
-        stop = stop or threading.Event()
-        stats = RunStats()
-        started = time.monotonic()
-        backoff = 1.0
-        while not stop.is_set():
-            try:
-                n = self.run_batch(stats)
-                backoff = 1.0
-            except (PublishError, SQLAlchemyError, OSError) as exc:
-                kind = "source" if isinstance(exc, SQLAlchemyError) else "kafka"
-                log.warning(
-                    "%s unavailable (%s); retrying in %.0fs", kind, type(exc).__name__, backoff
-                )
-                stats.errors.append(type(exc).__name__)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF_S)
-                continue
-            if n == 0:
-                if until_idle:
-                    break
-                stop.wait(self.config.poll_interval_s)
-        stats.seconds = time.monotonic() - started
-        return stats
+    def lag(self, position: dict[str, Any] | None) -> int:
+        try:
+            return self.client.count_referrals_after(HighWaterMark.from_json(position))
+        except SQLAlchemyError as exc:
+            raise SourceUnavailable(type(exc).__name__) from None
 
-    def lag(self) -> int:
-        """Source rows not yet published."""
-        return self.client.count_referrals_after(self.position())
+    def check_source(self) -> list[str]:
+        try:
+            self.client.check()
+        except SQLAlchemyError as exc:
+            return [f"source database is not readable as an SSD database ({type(exc).__name__})"]
+        return []
 
     def close(self) -> None:
-        if self._publisher is not None:
-            self._publisher.close()
+        self.client.engine.dispose()

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 _MISSING = object()
 
@@ -74,3 +77,50 @@ def one_of(options: Sequence[str]) -> Callable[[str], str | None]:
         return None if value in options else f"must be one of {', '.join(options)}"
 
     return check
+
+
+def la_code(value: str) -> str | None:
+    return None if len(value) == 3 and value.isdigit() else "must be the three-digit DfE LA number"
+
+
+def identifier_name(value: str) -> str | None:
+    ok = value and all(c.isalnum() or c in "-_" for c in value)
+    return None if ok else "use letters, digits, '-' and '_' only"
+
+
+#: Settings every connector has, whatever its source.
+COMMON_SETTINGS: tuple[Setting, ...] = (
+    Setting("connector", str, "Which kind of connector this file configures."),
+    Setting(
+        "name",
+        str,
+        "Name of this connector instance; part of every event id.",
+        check=identifier_name,
+    ),
+    Setting("la_code", str, "DfE three-digit LA number of the authority.", check=la_code),
+    Setting("kafka_bootstrap", str, "Kafka bootstrap servers.", "127.0.0.1:9092"),
+    Setting("batch_size", int, "Records read and published per batch.", 2000, positive),
+    Setting(
+        "poll_interval_s", float, "Seconds between polls when there is nothing new.", 2.0, positive
+    ),
+    Setting("state_dir", str, "Where the connector keeps its position.", ".chorus/connectors"),
+    Setting(
+        "topic_prefix",
+        str,
+        "Prefix of every topic name, to share a cluster between environments.",
+        "",
+    ),
+)
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    """The raw setting: value mapping of a YAML file, or a ConfigError saying why not."""
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found"]) from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(str(path), [f"not valid YAML ({exc.__class__.__name__})"]) from None
+    if not isinstance(raw, dict):
+        raise ConfigError(str(path), ["must be a mapping of setting: value"])
+    return raw

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import yaml
 
-from connectors.case_management import config as cm_config
-from connectors.case_management.connector import CaseManagementConnector
+from connectors import registry
+from connectors.common.runner import ConnectorRunner
 from deploy.commands.agg import tail
 from deploy.commands.worker import worker_command
 from deploy.synth.case_management import SynthOptions, write_case_management_db
@@ -78,9 +78,9 @@ def run_demo(
     )
     worker = _start_worker(home, bootstrap, prefix)
     try:
-        connector = CaseManagementConnector(cm_config.load(cfg_path))
-        stats = connector.run(until_idle=True)
-        connector.close()
+        runner = ConnectorRunner(registry.load(cfg_path))
+        stats = runner.run(until_idle=True)
+        runner.close()
         print(
             f"demo: connector published {stats.published} referrals "
             f"({stats.dead_lettered} dead-lettered) in {stats.seconds:.1f}s"

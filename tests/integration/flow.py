@@ -11,9 +11,9 @@ from typing import Any
 import yaml
 from sqlalchemy import create_engine
 
-from connectors.case_management import config as cm_config
+from connectors import registry
 from connectors.case_management import ssd
-from connectors.case_management.connector import CaseManagementConnector
+from connectors.common.runner import ConnectorRunner
 from deploy.synth.case_management import SynthOptions, write_case_management_db
 from tests.integration.harness import REPO, Namespace
 
@@ -26,10 +26,8 @@ def synthetic_la(path: Path, children: int, seed: int) -> str:
     return url
 
 
-def connector(
-    ns: Namespace, url: str, state: Path, batch_size: int = 2000
-) -> CaseManagementConnector:
-    cfg = cm_config.parse(
+def connector(ns: Namespace, url: str, state: Path, batch_size: int = 2000) -> ConnectorRunner:
+    conn = registry.parse(
         {
             "connector": "case_management",
             "name": "lcs-it",
@@ -42,7 +40,7 @@ def connector(
             "batch_size": batch_size,
         }
     )
-    return CaseManagementConnector(cfg)
+    return ConnectorRunner(conn)
 
 
 def insert_bad_referrals(url: str) -> list[str]:

@@ -9,7 +9,7 @@ import sqlite3
 import pytest
 from kafka import KafkaProducer
 
-from connectors.case_management.connector import RunStats
+from connectors.common.runner import RunStats
 from schemas import topics
 from schemas.codec import Codec
 from tests.examples import referral
@@ -148,8 +148,8 @@ def test_restarts_mid_run_lose_nothing_and_count_nothing_twice(namespace, tmp_pa
     worker = namespace.start_worker("it-restart", tmp_path / "worker.log")
     namespace.poll(lambda: namespace.latest_cells(AGG), 120, "first published cells")
     # The connector crashes after the broker acknowledged a batch but before storing its position.
-    rows = conn.client.referrals_after(conn.position(), 200)
-    conn.publisher.publish(conn._messages(rows, RunStats()))
+    batch = conn.connector.read(conn.position(), 200)
+    conn.publisher.publish(conn.messages(batch.items, RunStats()))
     conn.close()
     # The worker is killed while it is still working through the stream.
     worker.send_signal(signal.SIGKILL)
@@ -165,4 +165,4 @@ def test_restarts_mid_run_lose_nothing_and_count_nothing_twice(namespace, tmp_pa
     con = sqlite3.connect(db)
     referrals = con.execute("select count(*) from ssd_cin_episodes").fetchone()[0]
     con.close()
-    assert len(source) == referrals + len(rows)  # the crashed batch really was published twice
+    assert len(source) == referrals + batch.read  # the crashed batch really was published twice

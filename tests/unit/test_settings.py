@@ -1,7 +1,7 @@
 import pytest
 
-from connectors.case_management.config import SETTINGS, parse
 from connectors.common.settings import ConfigError
+from connectors.registry import KINDS, parse, settings_for
 from deploy.environment import ENV_VARS, Environment
 from deploy.secrets import DEVELOPMENT_KEY, SecretError, pseudonym_key
 
@@ -9,8 +9,8 @@ GOOD = {"connector": "case_management", "name": "lcs", "source_url": "sqlite://"
 
 
 def test_good_config_parses_with_defaults():
-    cfg = parse(dict(GOOD))
-    assert cfg.batch_size == 2000 and cfg.kafka_bootstrap == "127.0.0.1:9092"
+    cfg = parse(dict(GOOD)).settings
+    assert cfg["batch_size"] == 2000 and cfg["kafka_bootstrap"] == "127.0.0.1:9092"
 
 
 def test_every_problem_is_reported_at_once_naming_setting_and_value():
@@ -25,7 +25,7 @@ def test_every_problem_is_reported_at_once_naming_setting_and_value():
 
 
 def test_every_setting_and_env_var_has_a_description():
-    assert all(s.description for s in SETTINGS)
+    assert all(s.description for kind in KINDS for s in settings_for(kind))
     assert all(v.description for v in ENV_VARS)
 
 
@@ -54,3 +54,10 @@ def test_short_key_is_refused():
 
 def test_development_mode_falls_back_to_the_development_key():
     assert pseudonym_key(Environment({})) == DEVELOPMENT_KEY
+
+
+def test_an_unknown_connector_kind_is_named():
+    with pytest.raises(ConfigError) as err:
+        parse({**GOOD, "connector": "fax_machine"})
+    assert "'connector' = 'fax_machine'" in str(err.value)
+    assert "case_management" in str(err.value)

@@ -1,0 +1,61 @@
+"""Dead letters from connectors: the rule, the field and the source coordinates, never values.
+
+The original record goes in the restricted payload so it can be replayed once fixed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+from typing import Any
+
+from connectors.common.base import Rejected
+from connectors.common.publisher import Message
+from schemas.codec import Codec
+
+log = logging.getLogger(__name__)
+
+
+def _json_default(value: Any) -> str:
+    if isinstance(value, dt.date | dt.datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def json_payload(row: dict[str, Any]) -> bytes:
+    """A source row as JSON bytes for the dead-letter payload."""
+    return json.dumps(row, default=_json_default, sort_keys=True).encode()
+
+
+def dead_letter_message(codec: Codec, topic: str, connector: str, rejected: Rejected) -> Message:
+    c = rejected.coordinates
+    log.warning(
+        "%s: dead-lettered %s key=%s rule=%s field=%s",
+        connector,
+        c.entity,
+        c.key,
+        rejected.error.rule,
+        rejected.error.field,
+    )
+    letter = {
+        "stage": "connector",
+        "rule": rejected.error.rule,
+        "field": rejected.error.field,
+        "reason": rejected.error.reason,
+        "event_type": rejected.event_type,
+        "event_id": None,
+        "source": c.as_record(),
+        "kafka": None,
+        "failed_at": dt.datetime.now(dt.UTC),
+        "payload_format": rejected.payload_format,
+        "payload": rejected.payload,
+    }
+    return Message(
+        topic,
+        f"{c.entity}:{c.key}".encode(),
+        codec.encode("platform.dead_letter", letter),
+        (("chorus-connector", connector.encode()),),
+    )
