@@ -62,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
 
     worker = sub.add_parser(
         "worker",
-        help="run the stream processors: gatekeeper and aggregates",
+        help="run the stream processors: identity linkage, gatekeeper and aggregates",
         epilog=env_help(),
         formatter_class=fmt,
     )
@@ -79,6 +79,13 @@ def _parser() -> argparse.ArgumentParser:
         type=int,
         default=6066,
         help="port of the worker's web server (0: any free port)",
+    )
+    worker.add_argument(
+        "--roles",
+        default="identity,gatekeeper,aggregates",
+        help="comma-separated processors to run (default all). Identity linkage must see every "
+        "source partition: in production run it in one worker with its own --app-id, and scale "
+        "out workers with --roles gatekeeper,aggregates",
     )
     worker.add_argument("--loglevel", default="info", help="log level")
 
@@ -155,8 +162,20 @@ def _worker(args: argparse.Namespace, env: Environment) -> None:
         publish_interval_s=args.publish_interval,
         web_port=args.web_port,
         topic_prefix=env.get("CHORUS_TOPIC_PREFIX"),
+        roles=_roles(args.roles),
     )
     run_worker(settings, args.loglevel)
+
+
+def _roles(text: str) -> tuple[str, ...]:
+    from deploy.commands.common import UserError
+    from streams.settings import ROLES
+
+    roles = tuple(r.strip() for r in text.split(",") if r.strip())
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown or not roles:
+        raise UserError(f"--roles: unknown {', '.join(unknown) or '(none given)'}; use {ROLES}")
+    return roles
 
 
 def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
@@ -205,12 +224,12 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
         from deploy.commands.demo import run_demo
         from deploy.local import stack
         from deploy.local.kafka import ensure_topics
-        from schemas.topics import all_topics
+        from deploy.topic_plan import planned_topics
 
         if not env.get("CHORUS_KAFKA_BOOTSTRAP"):
             stack.up(stack_settings(env))
         prefix = env.get("CHORUS_TOPIC_PREFIX")
-        ensure_topics(bootstrap(env), all_topics(prefix))
+        ensure_topics(bootstrap(env), planned_topics(prefix))
         run_demo(
             env.path("CHORUS_HOME").resolve(),
             bootstrap(env),

@@ -5,6 +5,8 @@ topic's name, partition count and retention are decided in one place. Naming
 follows the flow in the architecture:
 
 - ``chorus.source.<domain>.<event>``: raw events as connectors publish them (restricted);
+- ``chorus.linked``: source events with their internal person key (restricted);
+- ``chorus.quality``: data-quality findings, such as identity conflicts;
 - ``chorus.share.<purpose>.<event>``: what a purpose may see, written only by the gatekeeper;
 - ``chorus.ledger``: every sharing decision;
 - ``chorus.agg.<aggregate>``: disclosure-controlled aggregate cells (compacted);
@@ -13,7 +15,9 @@ follows the flow in the architecture:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 DEFAULT_PARTITIONS = 4
 
@@ -59,32 +63,67 @@ def ledger_topic(prefix: str = "") -> str:
     return f"{prefix}chorus.ledger"
 
 
+def linked_topic(prefix: str = "") -> str:
+    return f"{prefix}chorus.linked"
+
+
+def quality_topic(prefix: str = "") -> str:
+    return f"{prefix}chorus.quality"
+
+
 LEDGER = ledger_topic()
 
-# Events flowing through Chorus today: (domain, event). Each has a schema under
-# schemas/avro/<domain>/<event>.avsc.
-SOURCE_EVENTS: tuple[tuple[str, str], ...] = (("case_management", "referral"),)
+AVRO_DIR = Path(__file__).parent / "avro"
+_NOT_SOURCE_DOMAINS = ("common", "platform")
 
-# Purposes that have share topics. Which recipients subscribe to them is policy
-# data (policies/data/); the topics exist for every purpose that can receive events.
-SHARE_PURPOSES: tuple[str, ...] = ("strategic_reporting",)
+
+def _source_events() -> tuple[tuple[str, str], ...]:
+    """(domain, event) for every event schema: schemas/avro/<domain>/<event>.avsc, lower case.
+
+    Named types used inside events (enums, records) have CamelCase file names.
+    """
+    return tuple(
+        sorted(
+            (path.parent.name, path.stem)
+            for path in AVRO_DIR.glob("*/*.avsc")
+            if path.parent.name not in _NOT_SOURCE_DOMAINS and path.stem[0].islower()
+        )
+    )
+
+
+# Events flowing through Chorus: (domain, event), one per source event schema.
+SOURCE_EVENTS: tuple[tuple[str, str], ...] = _source_events()
 
 AGGREGATES: tuple[str, ...] = ("referrals_by_source",)
 
-DLQ_STAGES: tuple[str, ...] = ("connector", "gatekeeper", "aggregate")
+DLQ_STAGES: tuple[str, ...] = ("connector", "identity", "gatekeeper", "aggregate")
 
 
-def all_topics(prefix: str = "") -> list[TopicSpec]:
-    """The topics `chorus stack up` creates, with their partition counts."""
-    specs: list[TopicSpec] = []
-    for domain, event in SOURCE_EVENTS:
-        specs.append(
-            TopicSpec(source_topic(domain, event, prefix), description="raw source events")
+def all_topics(prefix: str = "", share: Iterable[tuple[str, str]] = ()) -> list[TopicSpec]:
+    """The topics `chorus stack up` creates, with their partition counts.
+
+    `share` lists the (purpose, event type) pairs that have share topics; which
+    purposes receive which events is policy data, so the caller reads it there
+    (deploy.topic_plan).
+    """
+    specs: list[TopicSpec] = [
+        TopicSpec(source_topic(domain, event, prefix), description="raw source events")
+        for domain, event in SOURCE_EVENTS
+    ]
+    specs.append(
+        TopicSpec(
+            linked_topic(prefix),
+            description="source events with their internal person key, for the gatekeeper",
         )
-        for purpose in SHARE_PURPOSES:
-            specs.append(
-                TopicSpec(share_topic(purpose, event, prefix), description=f"shared for {purpose}")
-            )
+    )
+    specs.append(
+        TopicSpec(quality_topic(prefix), description="data-quality findings (identity conflicts)")
+    )
+    for purpose, event_type in sorted(set(share)):
+        event = event_type.split(".", 1)[1]
+        specs.append(
+            TopicSpec(share_topic(purpose, event, prefix), description=f"shared for {purpose}")
+        )
     specs.append(TopicSpec(ledger_topic(prefix), description="every sharing decision"))
     for name in AGGREGATES:
         specs.append(

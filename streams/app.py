@@ -1,4 +1,4 @@
-"""The faust application: one app, processors registered from an explicit list."""
+"""The faust application: the processors of the worker's roles, registered from an explicit list."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from streams.aggregates import machinery
 from streams.aggregates.referrals_by_source import SPEC as REFERRALS_BY_SOURCE
 from streams.context import StreamContext
 from streams.gatekeeper import agent as gatekeeper
+from streams.identity import agent as identity
 from streams.settings import WorkerSettings
 
 AGGREGATES = (REFERRALS_BY_SOURCE,)
@@ -31,7 +32,11 @@ def create_app(settings: WorkerSettings) -> faust.App:
         datadir=str(settings.state_dir),
     )
     ctx = StreamContext.build(settings)
-    gatekeeper.register(app, ctx)
-    for spec in AGGREGATES:
-        machinery.register(app, ctx, spec)
+    if "identity" in settings.roles:
+        identity.register(app, ctx)
+    if "gatekeeper" in settings.roles:
+        gatekeeper.register(app, ctx)
+    if "aggregates" in settings.roles:
+        for spec in AGGREGATES:
+            machinery.register(app, ctx, spec)
     return app

@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+# The processors a worker can run. Identity linkage must see every source partition, so
+# in production it runs in one worker with its own app id; the others scale out.
+ROLES = ("identity", "gatekeeper", "aggregates")
+
 
 @dataclass(frozen=True)
 class WorkerSettings:
@@ -17,3 +21,4 @@ class WorkerSettings:
     revision_poll_s: float = 5.0
     web_port: int = 6066
     topic_prefix: str = ""
+    roles: tuple[str, ...] = ROLES

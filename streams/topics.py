@@ -35,3 +35,11 @@ def agg_topic(app: faust.App, name: str, prefix: str) -> faust.TopicT:
 
 def dlq_topic(app: faust.App, stage: str, prefix: str) -> faust.TopicT:
     return raw_topic(app, catalogue.dlq_topic(stage, prefix))
+
+
+def linked_topic(app: faust.App, prefix: str) -> faust.TopicT:
+    return raw_topic(app, catalogue.linked_topic(prefix))
+
+
+def quality_topic(app: faust.App, prefix: str) -> faust.TopicT:
+    return raw_topic(app, catalogue.quality_topic(prefix))

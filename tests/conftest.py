@@ -31,3 +31,4 @@ def namespace(stack: Stack):
     ns = stack.namespace()
     yield ns
     ns.stop_processes()
+    ns.delete_topics()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from streams.settings import WorkerSettings
+from streams.settings import ROLES, WorkerSettings
 
 
 def run_worker(settings: WorkerSettings, loglevel: str = "info") -> None:
@@ -27,6 +27,7 @@ def worker_settings(
     publish_interval_s: float,
     web_port: int,
     topic_prefix: str = "",
+    roles: tuple[str, ...] = ROLES,
 ) -> WorkerSettings:
     return WorkerSettings(
         app_id=app_id,
@@ -37,6 +38,7 @@ def worker_settings(
         publish_interval_s=publish_interval_s,
         web_port=web_port,
         topic_prefix=topic_prefix,
+        roles=roles,
     )
 
 

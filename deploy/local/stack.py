@@ -16,7 +16,7 @@ from pathlib import Path
 
 from deploy.local import kafka, opa, processes
 from deploy.local.processes import StackError
-from schemas.topics import all_topics
+from deploy.topic_plan import planned_topics
 
 __all__ = ["ServiceStatus", "StackError", "StackSettings", "down", "install", "status", "up"]
 
@@ -148,7 +148,7 @@ def _wait(
 
 def _ensure_topics(settings: StackSettings, log: Log) -> None:
     began = time.monotonic()
-    specs = all_topics()
+    specs = planned_topics()
     created, drift = kafka.ensure_topics(settings.bootstrap_servers, specs)
     took = time.monotonic() - began
     log(f"kafka: {len(specs)} catalogue topics present ({len(created)} created) in {took:.1f} s")

@@ -1,5 +1,8 @@
-"""The gatekeeper agent: for each source event and each subscription, ask the policy, share what
+"""The gatekeeper agent: for each event and each subscription, ask the policy, share what
 is allowed to chorus.share.<purpose>.<event>, and write every decision to the ledger.
+
+It reads chorus.linked, where the identity agent has put every valid source event
+with its internal person key (in a header).
 
 No other code writes share topics (a test checks this).
 """
@@ -15,11 +18,11 @@ import faust
 from schemas import topics as catalogue
 from schemas.errors import ContractError
 from schemas.share import share_event_type
-from schemas.validation import validate
 from streams import topics
 from streams.context import StreamContext
 from streams.dead_letters import dead_letter
-from streams.gatekeeper.sharing import ledger_entry, person_key, shared_event
+from streams.gatekeeper.sharing import ledger_entry, shared_event
+from streams.identity.agent import PERSON_KEY_HEADER
 from streams.policy_client import PolicyError
 
 log = logging.getLogger(__name__)
@@ -29,7 +32,7 @@ LEDGER_PURPOSE = "ledger"  # key of the ledger's own subject pseudonyms
 
 def register(app: faust.App, ctx: StreamContext) -> None:
     prefix = ctx.settings.topic_prefix
-    source = topics.source_topics(app, prefix)
+    source = topics.linked_topic(app, prefix)
     ledger = topics.ledger_topic(app, prefix)
     dlq = topics.dlq_topic(app, STAGE, prefix)
     share_topics: dict[str, faust.TopicT] = {}
@@ -77,15 +80,14 @@ def register(app: faust.App, ctx: StreamContext) -> None:
     async def gatekeeper(stream: faust.StreamT) -> None:
         async for event in stream.events():
             try:
-                schema, record = ctx.codec.decode(event.value)
-                validate(schema.event_type, record)  # the rules Avro cannot express
+                schema, record = ctx.codec.decode(event.value)  # validated by the identity agent
             except ContractError as err:
                 await send_dead_letter(event, err)
                 continue
             env = record["envelope"]
             subs = await with_policy(ctx.policy.subscriptions)
             today = dt.datetime.now(dt.UTC).date().isoformat()
-            pkey = person_key(env)
+            pkey = person_key(event.message.headers)
             subject_ref = (
                 ctx.pseudonymiser.pseudonym(LEDGER_PURPOSE, "person", pkey) if pkey else None
             )
@@ -103,7 +105,7 @@ def register(app: faust.App, ctx: StreamContext) -> None:
                 if decision.allow:
                     try:
                         shared, transformed, withheld = shared_event(
-                            record, decision, recipient, purpose, ctx.pseudonymiser
+                            record, decision, recipient, purpose, ctx.pseudonymiser, pkey
                         )
                         value = ctx.codec.encode(share_event_type(schema.event_type), shared)
                     except (ContractError, ValueError, TypeError) as err:
@@ -135,3 +137,12 @@ def register(app: faust.App, ctx: StreamContext) -> None:
                     key=env["event_id"].encode(),
                     value=ctx.codec.encode("platform.ledger_entry", entry),
                 )
+
+
+def person_key(headers: object) -> str | None:
+    """The internal person key the identity agent put in the message headers."""
+    items = headers.items() if isinstance(headers, dict) else headers or []
+    for name, value in items:
+        if name == PERSON_KEY_HEADER:
+            return value.decode() if isinstance(value, bytes) else str(value)
+    return None

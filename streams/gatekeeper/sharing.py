@@ -10,12 +10,6 @@ from streams.pseudonyms import Pseudonymiser
 from streams.transforms import apply_transforms
 
 
-def person_key(envelope: dict[str, Any]) -> str | None:
-    """The internal key of the child: until identity linkage lands, the LA child id in its LA."""
-    la_child_id = envelope["subject"].get("la_child_id")
-    return f"{envelope['la_code']}:{la_child_id}" if la_child_id else None
-
-
 def record_key(envelope: dict[str, Any]) -> str:
     src = envelope["source_record"]
     return f"{envelope['source_instance']}:{src['entity']}:{src['key']}"
@@ -27,11 +21,15 @@ def shared_event(
     recipient: str,
     purpose: str,
     pseudonymiser: Pseudonymiser,
+    pkey: str | None = None,
 ) -> tuple[dict[str, Any], list[tuple[str, str]], list[str]]:
-    """The event as `recipient` receives it for `purpose`, and what was transformed and withheld."""
+    """The event as `recipient` receives it for `purpose`, and what was transformed and withheld.
+
+    `pkey` is the internal person key from identity linkage; it never leaves: the
+    recipient gets this purpose's pseudonym of it.
+    """
     env = record["envelope"]
     released = apply_transforms(record, decision.transforms, pseudonymiser, purpose)
-    pkey = person_key(env)
     release_ids = "pseudonymise_subject" not in decision.obligations
     share = {
         "event_id": env["event_id"],

@@ -21,6 +21,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import TopicAlreadyExistsError
 
 from deploy.commands.worker import worker_command
+from deploy.topic_plan import planned_topics
 from schemas import topics
 from schemas.codec import Codec
 
@@ -92,11 +93,21 @@ class Namespace:
             admin.create_topics(
                 [
                     NewTopic(t.name, t.partitions, 1, topic_configs=t.kafka_config())
-                    for t in topics.all_topics(self.prefix)
+                    for t in planned_topics(self.prefix)
                 ]
             )
         except TopicAlreadyExistsError:
             pass
+        finally:
+            admin.close()
+
+    def delete_topics(self) -> None:
+        """Remove every topic of this namespace, faust's internal ones included."""
+        admin = KafkaAdminClient(bootstrap_servers=self.stack.bootstrap)
+        try:
+            mine = [t for t in admin.list_topics() if t.startswith(self.prefix)]
+            if mine:
+                admin.delete_topics(mine, timeout_ms=30_000)
         finally:
             admin.close()
 

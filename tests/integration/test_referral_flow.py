@@ -68,6 +68,7 @@ def flow(stack, tmp_path_factory):
         yield {"db": db, "ns": ns, "stats": stats, "bad_keys": bad_keys, "counts": counts}
     finally:
         ns.stop_processes()  # also when setup fails, so no worker outlives the tests
+        ns.delete_topics()
 
 
 def test_published_cells_equal_counts_from_the_source_database(flow):
@@ -98,9 +99,10 @@ def test_bad_rows_are_dead_lettered_with_rule_and_coordinates(flow):
     assert flow["stats"].published == flow["stats"].read - 3
 
 
-def test_foreign_bytes_are_dead_lettered_by_the_gatekeeper(flow):
+def test_foreign_bytes_are_dead_lettered_by_the_first_stream_stage(flow):
     ns = flow["ns"]
-    letters = ns.decoded(topics.dlq_topic("gatekeeper", ns.prefix))
+    assert ns.decoded(topics.dlq_topic("gatekeeper", ns.prefix)) == []
+    letters = ns.decoded(topics.dlq_topic("identity", ns.prefix))
     assert sorted(d["rule"] for d in letters) == [
         "avro.single_object_header",
         "avro.unknown_fingerprint",

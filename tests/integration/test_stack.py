@@ -13,12 +13,13 @@ from collections.abc import Iterator
 import pytest
 from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
-from schemas.topics import TopicSpec, all_topics
+from deploy.topic_plan import planned_topics
+from schemas.topics import TopicSpec
 from tests.integration.harness import Stack
 
 pytestmark = pytest.mark.integration
 
-CATALOGUE = all_topics()
+CATALOGUE = planned_topics()
 
 
 @pytest.fixture(scope="module")

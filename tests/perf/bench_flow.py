@@ -67,6 +67,7 @@ def main() -> None:
         print(f"flow: {n} events shared and counted in {flow_s:.2f}s = {n / flow_s:,.0f} events/s")
     finally:
         ns.stop_processes()
+        ns.delete_topics()
 
 
 if __name__ == "__main__":

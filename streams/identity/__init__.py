@@ -1,0 +1,1 @@
+"""Identity linkage: one internal person key for a child known to several systems."""
