@@ -26,6 +26,14 @@ class PolicyError(Exception):
 
 @dataclass(frozen=True)
 class Decision:
+    """The sharing policy's answer for one (event type, recipient, purpose, subject state).
+
+    ``transforms`` maps field paths (``text``, ``items[].text``) to transforms;
+    ``obligations`` are what the gatekeeper must do besides sharing
+    (pseudonymise_subject, record_override, child_view_recorded,
+    record_safeguarding_share); ``data_categories`` are the event's categories.
+    """
+
     allow: bool
     reasons: tuple[str, ...]
     transforms: dict[str, str]
@@ -33,6 +41,7 @@ class Decision:
     obligations: frozenset[str]
     agreement: str | None
     revision: str
+    data_categories: tuple[str, ...] = ()
 
     @property
     def reason(self) -> str:
@@ -135,6 +144,7 @@ class PolicyClient:
             obligations=frozenset(result.get("obligations") or ()),
             agreement=result.get("agreement"),
             revision=revision,
+            data_categories=tuple(result.get("data_categories") or ()),
         )
         if self.use_cache:
             self._cache[key] = decision

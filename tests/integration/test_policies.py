@@ -68,3 +68,27 @@ def test_every_rule_has_a_metadata_block(opa):
             rules.add(f"{package}.{rule['head']['ref'][0]['value']}")
     assert rules, "no rules found"
     assert sorted(rules - annotated) == []
+
+
+def test_every_rule_definition_says_title_description_legal_basis_and_on_failure(opa):
+    """IG officers read each rule: what it is, its basis in law, and what happens if it fails."""
+    missing = []
+    for rego in POLICIES.rglob("*.rego"):
+        if rego.name.endswith("_test.rego"):
+            continue
+        parsed = json.loads(
+            run(opa, "parse", "--format", "json", "--json-include", "locations", str(rego)).stdout
+        )
+        for rule in parsed["rules"]:
+            name = rule["head"]["ref"][0]["value"]
+            notes = [a for a in rule.get("annotations", []) if a.get("scope") == "rule"]
+            custom = notes[0].get("custom", {}) if notes else {}
+            if not (
+                notes
+                and notes[0].get("title")
+                and notes[0].get("description")
+                and custom.get("legal_basis")
+                and custom.get("on_failure")
+            ):
+                missing.append(f"{rego.relative_to(POLICIES)}:{rule['location']['row']} {name}")
+    assert missing == []
