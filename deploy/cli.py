@@ -60,6 +60,10 @@ def _parser() -> argparse.ArgumentParser:
 
     connector_commands.add_parser(sub)
 
+    from deploy.commands import policy as policy_commands
+
+    policy_commands.add_parser(sub)
+
     worker = sub.add_parser(
         "worker",
         help="run the stream processors: identity linkage, gatekeeper and aggregates",
@@ -203,6 +207,12 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
             overwrite=args.overwrite,
         )
         print(f"wrote {args.out}: {summary.rows}")
+    elif args.command == "policy":
+        from deploy.commands import policy as policy_commands
+        from deploy.commands.common import opa_url
+        from deploy.local.opa import binary_path
+
+        return policy_commands.run(args, opa_url(env), binary_path(env.path("CHORUS_CACHE")))
     elif args.command == "connector":
         from deploy.commands import connector as connector_commands
 

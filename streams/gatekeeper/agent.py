@@ -21,7 +21,9 @@ from schemas.share import share_event_type
 from streams import topics
 from streams.context import StreamContext
 from streams.dead_letters import dead_letter
+from streams.gatekeeper.decision_input import decision_input
 from streams.gatekeeper.sharing import ledger_entry, shared_event
+from streams.gatekeeper.subjects import subject_state, updated
 from streams.identity.agent import PERSON_KEY_HEADER
 from streams.policy_client import PolicyError
 
@@ -36,6 +38,7 @@ def register(app: faust.App, ctx: StreamContext) -> None:
     ledger = topics.ledger_topic(app, prefix)
     dlq = topics.dlq_topic(app, STAGE, prefix)
     share_topics: dict[str, faust.TopicT] = {}
+    subjects = app.Table("gatekeeper-subjects", default=None)  # person key -> wishes, concerns
 
     def share_for(purpose: str, event_type: str) -> faust.TopicT:
         domain, event = event_type.split(".", 1)
@@ -88,17 +91,19 @@ def register(app: faust.App, ctx: StreamContext) -> None:
             subs = await with_policy(ctx.policy.subscriptions)
             today = dt.datetime.now(dt.UTC).date().isoformat()
             pkey = person_key(event.message.headers)
+            state = subjects.get(pkey) if pkey else None
+            new_state = updated(state, schema.event_type, record) if pkey else None
+            if new_state is not None:
+                subjects[pkey] = state = new_state
+            subject = subject_state(state)
             subject_ref = (
                 ctx.pseudonymiser.pseudonym(LEDGER_PURPOSE, "person", pkey) if pkey else None
             )
             for recipient, purpose in subs:
-                decision_input = {
-                    "event_type": schema.event_type,
-                    "purpose": purpose,
-                    "recipient": recipient,
-                    "date": today,
-                }
-                decision = await with_policy(lambda i=decision_input: ctx.policy.decide(i))
+                question = decision_input(
+                    schema.event_type, record, recipient, purpose, today, subject
+                )
+                decision = await with_policy(lambda i=question: ctx.policy.decide(i))
                 transformed: list[tuple[str, str]] = []
                 withheld: list[str] = []
                 target = None

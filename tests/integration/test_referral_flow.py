@@ -137,7 +137,14 @@ def test_every_decision_is_in_the_ledger(flow):
     ns = flow["ns"]
     entries = ns.decoded(topics.ledger_topic(ns.prefix))
     assert len({e["event_id"] for e in entries}) == flow["stats"].published
-    assert {e["outcome"] for e in entries} == {"SHARED"}
+    subscriptions = {(e["recipient"], e["purpose"]) for e in entries}
+    assert len(subscriptions) > 2  # a decision for every subscription, shared or not
+    decisions = {(e["event_id"], e["recipient"], e["purpose"]) for e in entries}
+    assert len(decisions) == flow["stats"].published * len(subscriptions)
+    shared = {e["purpose"] for e in entries if e["outcome"] == "SHARED"}
+    assert shared == {"strategic_reporting", "statutory_return"}
+    refused = [e for e in entries if e["outcome"] == "NOT_SHARED"]
+    assert all(e["share_topic"] is None and e["reason"] for e in refused)
     assert all(e["policy_revision"] and e["lawful_basis"] for e in entries)
 
 
