@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -87,17 +88,25 @@ class Namespace:
     processes: list[subprocess.Popen] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
 
-    def create_topics(self) -> None:
+    def create_topics(self, deadline_s: float = 60.0) -> None:
+        """Create the namespace's topics and wait until the broker lists every one of them.
+
+        A worker that starts before a new topic is in the cluster metadata is assigned
+        nothing from it, so tests wait here rather than race the broker.
+        """
+        specs = planned_topics(self.prefix)
         admin = KafkaAdminClient(bootstrap_servers=self.stack.bootstrap)
         try:
-            admin.create_topics(
-                [
-                    NewTopic(t.name, t.partitions, 1, topic_configs=t.kafka_config())
-                    for t in planned_topics(self.prefix)
-                ]
-            )
-        except TopicAlreadyExistsError:
-            pass
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics(
+                    [
+                        NewTopic(t.name, t.partitions, 1, topic_configs=t.kafka_config())
+                        for t in specs
+                    ],
+                    timeout_ms=60_000,
+                )
+            wanted = {t.name for t in specs}
+            poll(lambda: wanted <= set(admin.list_topics()) or None, deadline_s, "topics created")
         finally:
             admin.close()
 
