@@ -21,6 +21,7 @@ from connectors.common.settings import (
 #: kind -> "module:Class". Modules are imported only when their kind is used.
 KINDS: dict[str, str] = {
     "case_management": "connectors.case_management.connector:CaseManagementConnector",
+    "education_files": "connectors.education.connector:EducationFilesConnector",
 }
 
 
