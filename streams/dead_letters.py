@@ -7,6 +7,10 @@ from typing import Any
 
 from schemas.errors import ContractError
 
+# A dead letter must itself fit in a Kafka message. A larger original stays where it
+# was (the dead letter's Kafka coordinates point at it) and is not copied.
+MAX_PAYLOAD_BYTES = 512 * 1024
+
 
 def dead_letter(
     stage: str,
@@ -29,6 +33,8 @@ def dead_letter(
         "source": None,
         "kafka": {"topic": topic, "partition": partition, "offset": offset},
         "failed_at": dt.datetime.now(dt.UTC),
-        "payload_format": "avro-single-object",
-        "payload": payload,
+        "payload_format": "avro-single-object"
+        if payload is None or len(payload) <= MAX_PAYLOAD_BYTES
+        else f"omitted: {len(payload)} bytes, still at the Kafka coordinates",
+        "payload": payload if payload is None or len(payload) <= MAX_PAYLOAD_BYTES else None,
     }
