@@ -22,6 +22,7 @@ from connectors.common.settings import (
 KINDS: dict[str, str] = {
     "case_management": "connectors.case_management.connector:CaseManagementConnector",
     "education_files": "connectors.education.connector:EducationFilesConnector",
+    "health_fhir": "connectors.health.connector:FhirConnector",
 }
 
 
