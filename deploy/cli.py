@@ -8,7 +8,6 @@ import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 
 from deploy.environment import EnvError, Environment, env_help
 
@@ -41,20 +40,9 @@ def _parser() -> argparse.ArgumentParser:
     ssub.add_parser("status", help="show what runs where; exit code 3 when something is stopped")
     ssub.add_parser("install", help="fetch the Kafka jars and build OPA, without starting them")
 
-    synth = sub.add_parser("synth", help="write a synthetic case-management database (SSD shape)")
-    synth.add_argument(
-        "--out",
-        type=Path,
-        default=Path(".chorus/synth/case_management.db"),
-        help="SQLite file to write",
-    )
-    synth.add_argument(
-        "--children", type=int, default=1000, help="number of children (default 1000)"
-    )
-    synth.add_argument(
-        "--seed", type=int, default=1, help="random seed; the same seed gives the same LA"
-    )
-    synth.add_argument("--overwrite", action="store_true", help="replace an existing database")
+    from deploy.commands import synth as synth_commands
+
+    synth_commands.add_parser(sub)
 
     from deploy.commands import connector as connector_commands
 
@@ -90,6 +78,25 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated processors to run (default all). Identity linkage must see every "
         "source partition: in production run it in one worker with its own --app-id, and scale "
         "out workers with --roles gatekeeper,aggregates",
+    )
+    worker.add_argument(
+        "--no-decision-cache",
+        dest="decision_cache",
+        action="store_false",
+        help="ask OPA for every decision (to measure what the cache saves)",
+    )
+    worker.add_argument(
+        "--policy-mode",
+        default="opa",
+        choices=("opa", "bypass"),
+        help="opa (default). bypass: BENCHMARK ONLY, the policy is not asked per event "
+        "(refused when CHORUS_MODE=production)",
+    )
+    worker.add_argument(
+        "--gatekeeper-batch",
+        type=int,
+        default=500,
+        help="events the gatekeeper takes at a time (default 500)",
     )
     worker.add_argument("--loglevel", default="info", help="log level")
 
@@ -167,6 +174,10 @@ def _worker(args: argparse.Namespace, env: Environment) -> None:
         web_port=args.web_port,
         topic_prefix=env.get("CHORUS_TOPIC_PREFIX"),
         roles=_roles(args.roles),
+        decision_cache=args.decision_cache,
+        policy_mode=args.policy_mode,
+        gatekeeper_batch=args.gatekeeper_batch,
+        production=env.get("CHORUS_MODE") == "production",
     )
     run_worker(settings, args.loglevel)
 
@@ -198,15 +209,9 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
         }
         return actions[args.action]()
     elif args.command == "synth":
-        from deploy.synth.case_management import SynthOptions, write_case_management_db
+        from deploy.commands import synth as synth_commands
 
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        summary = write_case_management_db(
-            f"sqlite:///{args.out}",
-            SynthOptions(children=args.children, seed=args.seed),
-            overwrite=args.overwrite,
-        )
-        print(f"wrote {args.out}: {summary.rows}")
+        return synth_commands.run(args)
     elif args.command == "policy":
         from deploy.commands import policy as policy_commands
         from deploy.commands.common import opa_url

@@ -20,8 +20,12 @@ SUBCOMMANDS = [
     ["stack", "status"],
     ["synth"],
     ["connector"],
+    ["connector", "check"],
     ["connector", "run"],
     ["connector", "status"],
+    ["policy"],
+    ["policy", "test"],
+    ["policy", "explain"],
     ["worker"],
     ["agg"],
     ["agg", "tail"],
@@ -88,3 +92,41 @@ def test_demo_shows_cells_arriving(stack, namespace, tmp_path):
     rows = [line for line in out.splitlines() if "referrals=" in line]
     assert len(rows) >= cells
     assert any("referrals=suppressed" in r for r in rows)
+
+
+@pytest.mark.integration
+def test_a_synthetic_la_in_three_sources_is_checked_published_and_reported(namespace, tmp_path):
+    env = namespace.env(CHORUS_HOME=str(tmp_path))
+    out = tmp_path / "la"
+    result = chorus("synth", "--out", str(out), "--children", "400", "--seed", "3", env=env)
+    assert result.returncode == 0, result.stderr[-3000:]
+    configs = sorted(out.glob("*.connector.yaml"))
+    assert [c.name.split(".")[0] for c in configs] == ["case_management", "education", "health"]
+    for cfg in configs:
+        check = chorus("connector", "check", str(cfg), env=env)
+        assert check.returncode == 0, check.stdout + check.stderr[-2000:]
+        assert "source and Kafka reachable" in check.stdout
+        run = chorus("connector", "run", str(cfg), "--until-idle", env=env, timeout=600)
+        assert run.returncode == 0, run.stderr[-3000:]
+        published = int(re.search(r"published (\d+)", run.stdout).group(1))
+        assert published > 0, cfg.name
+        status = chorus("connector", "status", str(cfg), env=env)
+        assert status.returncode == 0, status.stderr[-2000:]
+        assert "lag: 0 " in status.stdout and f"published: {published}" in status.stdout
+
+
+def test_connector_check_names_a_source_it_cannot_read(tmp_path):
+    cfg = tmp_path / "cm.yaml"
+    cfg.write_text(
+        yaml.safe_dump(
+            {
+                "connector": "case_management",
+                "name": "lcs",
+                "la_code": "999",
+                "source_url": f"sqlite:///{tmp_path / 'missing' / 'nothing.db'}",
+            }
+        )
+    )
+    result = chorus("connector", "check", str(cfg), timeout=60)
+    assert result.returncode == 1
+    assert "source database" in result.stdout
