@@ -21,7 +21,7 @@ import uuid
 import faust
 
 from schemas.errors import ContractError
-from schemas.validation import validate
+from schemas.validation import DOMAINS, validate
 from streams import topics
 from streams.context import StreamContext
 from streams.dead_letters import dead_letter
@@ -66,54 +66,82 @@ def register(app: faust.App, ctx: StreamContext) -> None:
             "detected_at": dt.datetime.now(dt.UTC),
         }
 
+    async def reject(event: faust.EventT, err: ContractError) -> None:
+        msg = event.message
+        letter = dead_letter(
+            STAGE,
+            err,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            payload=event.value,
+        )
+        log.warning(
+            "dead-lettered %s[%d]@%d rule=%s field=%s",
+            msg.topic,
+            msg.partition,
+            msg.offset,
+            err.rule,
+            err.field,
+        )
+        await dlq.send(key=msg.key, value=ctx.codec.encode("platform.dead_letter", letter))
+
+    async def link(event: faust.EventT, record: dict) -> None:
+        msg = event.message
+        env = record["envelope"]
+        resolution = registry.resolve(
+            tokens(ctx.pseudonymiser, record),
+            source=env["source_instance"],
+            dob_token=date_of_birth_token(ctx.pseudonymiser, record),
+        )
+        person = resolution.person_key
+        for f in resolution.findings:
+            log.info("identity finding %s in event %s", f.rule, env["event_id"])
+            await quality.send(
+                key=env["event_id"].encode(),
+                value=ctx.codec.encode(
+                    "platform.data_quality_finding", finding(record, f, person, msg)
+                ),
+            )
+        headers = {
+            "chorus-source-topic": msg.topic.encode(),
+            "chorus-source-partition": str(msg.partition).encode(),
+            "chorus-source-offset": str(msg.offset).encode(),
+        }
+        if person:
+            headers[PERSON_KEY_HEADER] = person.encode()
+        await linked.send(
+            key=(person or env["event_id"]).encode(), value=event.value, headers=headers
+        )
+
     @app.agent(source, name="chorus.identity", concurrency=1)
     async def identity(stream: faust.StreamT) -> None:
         async for event in stream.events():
-            msg = event.message
             try:
                 schema, record = ctx.codec.decode(event.value)
+                source_event(schema.event_type)
                 validate(schema.event_type, record)  # the rules Avro cannot express
             except ContractError as err:
-                letter = dead_letter(
-                    STAGE,
-                    err,
-                    topic=msg.topic,
-                    partition=msg.partition,
-                    offset=msg.offset,
-                    payload=event.value,
-                )
-                log.warning(
-                    "dead-lettered %s[%d]@%d rule=%s field=%s",
-                    msg.topic,
-                    msg.partition,
-                    msg.offset,
-                    err.rule,
-                    err.field,
-                )
-                await dlq.send(key=msg.key, value=ctx.codec.encode("platform.dead_letter", letter))
+                await reject(event, err)
                 continue
-            env = record["envelope"]
-            resolution = registry.resolve(
-                tokens(ctx.pseudonymiser, record),
-                source=env["source_instance"],
-                dob_token=date_of_birth_token(ctx.pseudonymiser, record),
-            )
-            person = resolution.person_key
-            for f in resolution.findings:
-                log.info("identity finding %s in event %s", f.rule, env["event_id"])
-                await quality.send(
-                    key=env["event_id"].encode(),
-                    value=ctx.codec.encode(
-                        "platform.data_quality_finding", finding(record, f, person, msg)
-                    ),
+            try:
+                await link(event, record)
+            except Exception as exc:  # noqa: BLE001 - never lose an event to a fault here
+                # Only the exception's type: its text could quote a value.
+                log.error("identity stage failed on an event (%s)", type(exc).__name__)
+                error = ContractError(
+                    "identity.processing_error",
+                    f"the identity stage failed on this event ({type(exc).__name__}); "
+                    "it is kept here to be replayed once the fault is fixed",
                 )
-            headers = {
-                "chorus-source-topic": msg.topic.encode(),
-                "chorus-source-partition": str(msg.partition).encode(),
-                "chorus-source-offset": str(msg.offset).encode(),
-            }
-            if person:
-                headers[PERSON_KEY_HEADER] = person.encode()
-            await linked.send(
-                key=(person or env["event_id"]).encode(), value=event.value, headers=headers
-            )
+                await reject(event, error)
+
+
+def source_event(event_type: str) -> None:
+    """Only source events belong on source topics (not, say, a replayed platform record)."""
+    if event_type.split(".", 1)[0] not in DOMAINS:
+        raise ContractError(
+            "validation.unknown_event_type",
+            "this kind of event does not belong on a source topic",
+            "envelope.event_type",
+        )
