@@ -79,25 +79,6 @@ def _parser() -> argparse.ArgumentParser:
         "source partition: in production run it in one worker with its own --app-id, and scale "
         "out workers with --roles gatekeeper,aggregates",
     )
-    worker.add_argument(
-        "--no-decision-cache",
-        dest="decision_cache",
-        action="store_false",
-        help="ask OPA for every decision (to measure what the cache saves)",
-    )
-    worker.add_argument(
-        "--policy-mode",
-        default="opa",
-        choices=("opa", "bypass"),
-        help="opa (default). bypass: BENCHMARK ONLY, the policy is not asked per event "
-        "(refused when CHORUS_MODE=production)",
-    )
-    worker.add_argument(
-        "--gatekeeper-batch",
-        type=int,
-        default=500,
-        help="events the gatekeeper takes at a time (default 500)",
-    )
     worker.add_argument("--loglevel", default="info", help="log level")
 
     agg = sub.add_parser("agg", help="read published aggregates")
@@ -174,10 +155,6 @@ def _worker(args: argparse.Namespace, env: Environment) -> None:
         web_port=args.web_port,
         topic_prefix=env.get("CHORUS_TOPIC_PREFIX"),
         roles=_roles(args.roles),
-        decision_cache=args.decision_cache,
-        policy_mode=args.policy_mode,
-        gatekeeper_batch=args.gatekeeper_batch,
-        production=env.get("CHORUS_MODE") == "production",
     )
     run_worker(settings, args.loglevel)
 

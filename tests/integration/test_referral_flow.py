@@ -175,3 +175,29 @@ def test_restarts_mid_run_lose_nothing_and_count_nothing_twice(namespace, tmp_pa
     referrals = con.execute("select count(*) from ssd_cin_episodes").fetchone()[0]
     con.close()
     assert len(source) == referrals + batch.read  # the crashed batch really was published twice
+
+
+def test_two_purposes_get_different_pseudonyms_for_the_same_child(flow):
+    ns = flow["ns"]
+    by_purpose = {}
+    for purpose in ("strategic_reporting", "statutory_return"):
+        shared = ns.decoded(topics.share_topic(purpose, "referral", ns.prefix))
+        by_purpose[purpose] = {s["share"]["event_id"]: s["share"] for s in shared}
+    common = set(by_purpose["strategic_reporting"]) & set(by_purpose["statutory_return"])
+    assert len(common) == flow["stats"].published
+    for event_id in common:
+        a = by_purpose["strategic_reporting"][event_id]
+        b = by_purpose["statutory_return"][event_id]
+        assert a["person_pseudonym"] and b["person_pseudonym"]
+        assert a["person_pseudonym"] != b["person_pseudonym"]
+        assert a["record_pseudonym"] != b["record_pseudonym"]
+    # within one purpose, one child keeps one pseudonym: as many as there are children referred
+    children = len({s["person_pseudonym"] for s in by_purpose["strategic_reporting"].values()})
+    con = sqlite3.connect(flow["db"])
+    referred = con.execute(
+        "select count(distinct cine_person_id) from ssd_cin_episodes where cine_referral_id"
+        f" not in ({','.join('?' * len(flow['bad_keys']))})",
+        flow["bad_keys"],
+    ).fetchone()[0]
+    con.close()
+    assert children == referred
