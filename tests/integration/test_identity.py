@@ -111,9 +111,7 @@ def by_source_key(ns) -> dict[str, set[str]]:
     for m in linked(ns):
         _, record = codec.decode(m.value)
         headers = dict(m.headers)
-        keys[record["envelope"]["source_record"]["key"]].add(
-            headers["chorus-person-key"].decode()
-        )
+        keys[record["envelope"]["source_record"]["key"]].add(headers["chorus-person-key"].decode())
     return keys
 
 
