@@ -57,6 +57,8 @@ def connector_configs(out: Path, sources: tuple[str, ...]) -> dict[str, dict[str
             "name": "synth-lcs",
             "source_url": f"sqlite:///{out / 'case_management.db'}",
             "source_system": "LIQUIDLOGIC_LCS",
+            "tables": "all",
+            "mode": "snapshot",
             "la_code": LA_CODE,
             "state_dir": state,
         }

@@ -31,18 +31,61 @@ from deploy.synth.case_management import (
 from schemas.identifiers import is_valid_nhs_number, is_valid_upn
 
 CIN_REFERRAL_SOURCES = {
-    "1A", "1B", "1C", "1D", "2A", "2B", "3A", "3B", "3C", "3D", "3E", "3F",
-    "4", "5A", "5B", "5C", "5D", "6", "7", "8", "9", "10",
-}  # fmt: skip
+    "1A",
+    "1B",
+    "1C",
+    "1D",
+    "2A",
+    "2B",
+    "3A",
+    "3B",
+    "3C",
+    "3D",
+    "3E",
+    "3F",
+    "4",
+    "5A",
+    "5B",
+    "5C",
+    "5D",
+    "6",
+    "7",
+    "8",
+    "9",
+    "10",
+}
 PRIMARY_NEEDS = {f"N{i}" for i in range(10)}
 CLOSE_REASONS = {f"RC{i}" for i in range(1, 10)}
 DFE_ETHNICITIES = {
-    "WBRI", "WIRI", "WOTH", "WIRT", "WROM", "MWBC", "MWBA", "MWAS", "MOTH", "AIND",
-    "APKN", "ABAN", "CHNE", "AOTH", "BCRB", "BAFR", "BOTH", "OOTH", "REFU", "NOBT",
-}  # fmt: skip
+    "WBRI",
+    "WIRI",
+    "WOTH",
+    "WIRT",
+    "WROM",
+    "MWBC",
+    "MWBA",
+    "MWAS",
+    "MOTH",
+    "AIND",
+    "APKN",
+    "ABAN",
+    "CHNE",
+    "AOTH",
+    "BCRB",
+    "BAFR",
+    "BOTH",
+    "OOTH",
+    "REFU",
+    "NOBT",
+}
 EARLY_HELP_END_REASONS = {
-    "OUTCOMES_MET", "STEP_UP_CSC", "STEP_DOWN_UNIVERSAL", "DISENGAGED", "MOVED", "OTHER",
-}  # fmt: skip
+    "OUTCOMES_MET",
+    "STEP_UP_CSC",
+    "STEP_DOWN_UNIVERSAL",
+    "DISENGAGED",
+    "MOVED",
+    "OTHER",
+}
 
 OPTIONS = SynthOptions(children=600, seed=7)
 
@@ -107,16 +150,22 @@ def test_different_seed_gives_different_rows(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- identifiers
 
 
-def test_every_nhs_number_is_valid_and_synthetic(tables: dict[str, list[dict[str, Any]]]) -> None:
-    in_person = [p["pers_common_child_id"] for p in tables[person.name]]
+def test_every_nhs_number_is_synthetic_and_valid_but_the_mistyped_ones_listed(
+    db: tuple[Engine, SynthSummary], tables: dict[str, list[dict[str, Any]]]
+) -> None:
+    mistyped = {key for table, key, _ in db[1].bad if table == person.name}
+    in_person = {p["pers_person_id"]: p["pers_common_child_id"] for p in tables[person.name]}
     in_links = [
         link["link_identifier_value"]
         for link in tables[linked_identifiers.name]
         if link["link_identifier_type"] == "NHS Number"
     ]
-    held = [n for n in in_person if n is not None]
+    held = [n for n in in_person.values() if n is not None]
     assert sorted(held) == sorted(in_links)
-    assert all(is_valid_nhs_number(n) and n.startswith("999") for n in held)
+    assert all(n.startswith("999") for n in held)
+    for pid, n in in_person.items():
+        if n is not None:
+            assert is_valid_nhs_number(n) == (pid not in mistyped)
     assert len(set(held)) == len(held)
 
 
@@ -141,6 +190,11 @@ def test_every_upn_is_valid_unique_and_carries_the_la_code(
     assert len(set(upns)) == len(upns)
 
 
+def _is_child(person_id: str, options: SynthOptions = OPTIONS) -> bool:
+    """The first ``children`` people are children; the young people aged 17-21 follow."""
+    return int(person_id[1:]) <= options.children
+
+
 def test_only_school_age_children_have_a_upn(tables: dict[str, list[dict[str, Any]]]) -> None:
     with_upn = {
         link["link_person_id"]
@@ -148,7 +202,8 @@ def test_only_school_age_children_have_a_upn(tables: dict[str, list[dict[str, An
         if link["link_identifier_type"] == "Unique Pupil Number"
     }
     for p in tables[person.name]:
-        school_age = 4 <= _age_on(p["pers_dob"], OPTIONS.end) <= 17
+        # young people aged 17-21 were given a UPN at school
+        school_age = 4 <= _age_on(p["pers_dob"], OPTIONS.end) <= 21
         assert (p["pers_person_id"] in with_upn) == school_age
         assert p["pers_upn_unknown"] == (None if school_age else "UN1")
 
@@ -181,18 +236,25 @@ def test_person_fields_use_ssd_codes(tables: dict[str, list[dict[str, Any]]]) ->
 
 
 def test_ages_span_0_to_17_at_the_end_date(tables: dict[str, list[dict[str, Any]]]) -> None:
-    ages = {_age_on(p["pers_dob"], OPTIONS.end) for p in tables[person.name]}
+    people = tables[person.name]
+    ages = {_age_on(p["pers_dob"], OPTIONS.end) for p in people if _is_child(p["pers_person_id"])}
     assert ages == set(range(18))
+    older = [p for p in people if not _is_child(p["pers_person_id"])]
+    assert older, "the LA also knows some young people aged 17-21"
+    assert {_age_on(p["pers_dob"], OPTIONS.end) for p in older} <= set(range(17, 22))
 
 
 # --------------------------------------------------------------------------- episodes
 
 
 def test_contact_and_referral_sources_are_cin_codes(
-    tables: dict[str, list[dict[str, Any]]],
+    db: tuple[Engine, SynthSummary], tables: dict[str, list[dict[str, Any]]]
 ) -> None:
+    bad = {key for table, key, _ in db[1].bad if table == contacts.name}
     for row in tables[contacts.name]:
-        assert row["cont_contact_source_code"] in CIN_REFERRAL_SOURCES
+        assert (row["cont_contact_source_code"] in CIN_REFERRAL_SOURCES) == (
+            row["cont_contact_id"] not in bad
+        )
         assert row["cont_contact_source_desc"]
     referrals = tables[cin_episodes.name]
     for row in referrals:
@@ -241,7 +303,9 @@ def test_events_fall_between_start_and_end_and_after_birth(
         assert OPTIONS.start <= e["earl_episode_start_date"] <= OPTIONS.end
         if e["earl_episode_end_date"] is not None:
             assert e["earl_episode_start_date"] <= e["earl_episode_end_date"] <= OPTIONS.end
-            assert e["earl_episode_end_reason"] in EARLY_HELP_END_REASONS
+            assert e["earl_episode_end_reason"] in EARLY_HELP_END_REASONS or (
+                e["earl_episode_end_reason"] == "Closed - see case notes"  # a bad row on purpose
+            )
         else:
             assert e["earl_episode_end_reason"] is None
 
@@ -294,8 +358,8 @@ def test_summary_counts_match_the_tables(db: tuple[Engine, SynthSummary]) -> Non
 def test_counts_scale_with_children(tmp_path: Path) -> None:
     _, small = _write(tmp_path, "small.db", SynthOptions(children=300))
     _, large = _write(tmp_path, "large.db", SynthOptions(children=1500))
-    assert small.rows[person.name] == 300
-    assert large.rows[person.name] == 1500
+    assert small.rows[person.name] == 300 + sum(SynthOptions(children=300).young_people)
+    assert large.rows[person.name] == 1500 + sum(SynthOptions(children=1500).young_people)
     for summary, n in ((small, 300), (large, 1500)):
         assert 1.2 * n < summary.rows[contacts.name] < 1.8 * n
         assert 0.35 * n < summary.rows[cin_episodes.name] < 0.65 * n
@@ -323,7 +387,7 @@ def test_refuses_to_write_into_a_non_empty_database(tmp_path: Path) -> None:
 def test_overwrite_replaces_the_existing_rows(tmp_path: Path) -> None:
     url, _ = _write(tmp_path, "cms.db", SynthOptions(children=20))
     summary = write_case_management_db(url, OPTIONS, overwrite=True)
-    assert summary.rows[person.name] == OPTIONS.children
+    assert summary.rows[person.name] == OPTIONS.children + sum(OPTIONS.young_people)
     fresh, _ = _write(tmp_path, "fresh.db", OPTIONS)
     assert _content_hash(url) == _content_hash(fresh)
 
@@ -331,7 +395,7 @@ def test_overwrite_replaces_the_existing_rows(tmp_path: Path) -> None:
 def test_existing_empty_tables_are_filled(tmp_path: Path) -> None:
     url, _ = _write(tmp_path, "cms.db", SynthOptions(children=0))
     summary = write_case_management_db(url, SynthOptions(children=10))
-    assert summary.rows[person.name] == 10
+    assert summary.rows[person.name] == 10 + sum(SynthOptions(children=10).young_people)
 
 
 @pytest.mark.parametrize(

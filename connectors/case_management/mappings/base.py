@@ -1,0 +1,286 @@
+"""What a table mapping is, and the small parsing helpers every mapping uses.
+
+A :class:`TableMapping` says which SSD table it reads (key and last-updated
+columns), which event types it produces, which other rows it needs beside each
+row (:class:`Lookup`: fetched for a whole batch in one query, never per row),
+and a pure ``to_events(row, source)`` that returns the events for one row.
+
+A row that breaks a rule raises :class:`schemas.errors.ContractError` naming the
+rule and the *source column*, never the value. Parsing rules (code lists, dates,
+Y/N) are checked here; the cross-field rules are the contract's own validators
+(``schemas.validation``), run on every event by :func:`validated`, which
+translates the event field they name back to the source column.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Table
+
+from connectors.case_management.enums import enum  # noqa: F401 - mappings import it from here
+from connectors.common.events import envelope
+from schemas.errors import ContractError
+from schemas.identifiers import is_valid_nhs_number, is_valid_upn
+from schemas.validation import case_management as _cm_rules
+from schemas.validation import consent as _consent_rules
+from schemas.validation import voice as _voice_rules
+
+Row = dict[str, Any]
+Event = tuple[str, dict[str, Any]]  # (event type, record)
+
+#: The contract's own rules per event type, beyond the envelope's (which ``subject`` and
+#: ``make_envelope`` already guarantee: the event type, the identifiers' checks).
+_RULES: dict[str, Callable[[dict[str, Any]], None]] = {
+    **_cm_rules.RULES,
+    **_voice_rules.RULES,
+    **_consent_rules.RULES,
+}
+_LA_CHILD_ID = re.compile(r"[A-Za-z0-9]{1,20}", re.ASCII)
+# A child's identifiers recur in every event about them: check each value once.
+_nhs_ok = lru_cache(maxsize=1 << 18)(is_valid_nhs_number)
+_upn_ok = lru_cache(maxsize=1 << 18)(is_valid_upn)
+
+
+@dataclass(frozen=True)
+class Source:
+    """Who publishes: the connector instance, the kind of system and the LA."""
+
+    instance: str
+    system: str
+    la_code: str
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Rows of another table a mapping needs beside each row, fetched once per batch.
+
+    ``row[on]`` is matched against ``table.c[match]``; the result is put in
+    ``row[name]``: one row (a dict, the first by ``order_by``) or, with ``many``,
+    a list. A ``versioned`` lookup's rows count towards the event's version
+    (their latest ``last_updated``), and a change to one of them re-publishes
+    the row it belongs to.
+    """
+
+    name: str
+    table: Table
+    match: str
+    on: str
+    many: bool = False
+    versioned: bool = False
+    order_by: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableMapping:
+    """One source table: what it produces and how."""
+
+    table: Table
+    key: str
+    event_types: tuple[str, ...]
+    to_events: Callable[..., list[Event]]
+    #: the column (or ``lookup.column``) holding the person id; the subject comes from it
+    person: str | None = None
+    lookups: tuple[Lookup, ...] = ()
+    #: rows grouped into one entity by this column (form answers into forms)
+    group: str | None = None
+    #: the column saying when the row last changed (the high-water mark, with the key)
+    updated: str = "last_updated"
+    description: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.table.name
+
+
+# --------------------------------------------------------------------------- code lists
+
+
+def code(value: Any, allowed: frozenset[str], column: str, rule: str) -> str | None:
+    """A code from a closed list, upper-cased; None when blank."""
+    if value is None:
+        return None
+    text = str(value).strip().upper()
+    if not text:
+        return None
+    if text not in allowed:
+        raise ContractError(rule, f"{column} is not in the {rule.split('.')[0]} code list", column)
+    return text
+
+
+def required(value: Any, column: str) -> Any:
+    if value is None or value == "":
+        raise ContractError("required.missing", f"{column} is required", column)
+    return value
+
+
+def text(value: Any) -> str | None:
+    if value is None:
+        return None
+    out = str(value).strip()
+    return out or None
+
+
+def yn(value: Any, column: str) -> bool | None:
+    if value is None or value == "":
+        return None
+    if value is True or value is False:
+        return value
+    word = str(value).strip().upper()
+    if word in ("Y", "YES", "TRUE", "1"):
+        return True
+    if word in ("N", "NO", "FALSE", "0"):
+        return False
+    raise ContractError("yes_no.value", f"{column} must be Y or N", column)
+
+
+def date(value: Any, column: str) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        raise ContractError("date.format", f"{column} is not a date", column) from None
+
+
+def instant(value: Any, column: str) -> dt.datetime | None:
+    """A timestamp as an aware UTC datetime (a date becomes midnight UTC)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    try:
+        parsed = dt.datetime.fromisoformat(str(value))
+    except ValueError:
+        raise ContractError("date.format", f"{column} is not a date and time", column) from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def json_value(value: Any, column: str) -> Any:
+    """A JSON column's value (read-only: parses of the same text are shared)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        return value
+    try:
+        return _parse_json(value)
+    except ValueError:
+        raise ContractError("outcome_json.parse", f"{column} is not JSON", column) from None
+
+
+@lru_cache(maxsize=8192)
+def _parse_json(text: str) -> Any:
+    """Outcome flags and factor lists repeat the same few texts across thousands of rows."""
+    return json.loads(text)
+
+
+def flags(
+    value: Any, column: str, names: Mapping[str, str], *, total: bool = False
+) -> dict[str, Any] | None:
+    """An SSD outcome JSON object as a record of nullable booleans (and, with ``total``,
+    TOTAL_NO_OF_OUTCOMES as ``total_outcomes``). Free-text COMMENTS are never carried."""
+    doc = json_value(value, column)
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        raise ContractError("outcome_json.shape", f"{column} is not an object", column)
+    out: dict[str, Any] = {name: yn(doc.get(flag), column) for flag, name in names.items()}
+    if total:
+        count = doc.get("TOTAL_NO_OF_OUTCOMES")
+        try:
+            out["total_outcomes"] = None if count in (None, "") else int(count)
+        except (TypeError, ValueError):
+            raise ContractError(
+                "outcome_json.count", f"{column} TOTAL_NO_OF_OUTCOMES is not a number", column
+            ) from None
+    return out
+
+
+# --------------------------------------------------------------------------- subject, envelope
+
+
+def subject(row: Row, person_column: str) -> dict[str, Any]:
+    """The child's identifiers as the source holds them; bad ones reject the row."""
+    nhs = (row.get("nhs_number") or "").replace(" ", "") or None
+    if nhs is not None and not _nhs_ok(nhs):
+        raise ContractError("nhs_number.check", "NHS number fails the mod-11 check", "nhs_number")
+    upn = (row.get("upn") or "").strip().upper() or None
+    if upn is not None and not _upn_ok(upn):
+        raise ContractError("upn.check", "UPN fails its format or check letter", "upn")
+    person = row.get("_person_id", row.get(person_column))
+    if person is None or person == "":
+        raise ContractError("required.missing", "the row names no person", person_column)
+    person = str(person)
+    if not _LA_CHILD_ID.fullmatch(person):
+        raise ContractError(
+            "la_child_id.format", "the person id must be 1 to 20 letters and digits", person_column
+        )
+    return {
+        "la_child_id": person,
+        "nhs_number": nhs,
+        "upn": upn,
+        "family_id": row.get("family_id"),
+    }
+
+
+def version_of(row: Row) -> str:
+    """The row's version: its own last_updated, or the latest of it and its versioned lookups."""
+    when = row.get("_version") or row["last_updated"]
+    return when.isoformat() if isinstance(when, dt.date) else str(when)
+
+
+def make_envelope(
+    event_type: str,
+    row: Row,
+    src: Source,
+    *,
+    entity: str,
+    key: str,
+    event_time: dt.date | dt.datetime,
+    subject_record: dict[str, Any],
+    correlation_id: str | None = None,
+    variant: str = "",
+    schema_version: int = 1,
+) -> dict[str, Any]:
+    """The envelope; ``variant`` tells apart two events made from one row version."""
+    version = version_of(row)
+    recorded = row.get("_version") or row["last_updated"]
+    return envelope(
+        event_type=event_type,
+        schema_version=schema_version,
+        source_system=src.system,
+        source_instance=src.instance,
+        la_code=src.la_code,
+        entity=entity,
+        key=key,
+        version=f"{version}#{variant}" if variant else version,
+        event_time=event_time,
+        recorded_time=recorded,
+        subject=subject_record,
+        correlation_id=correlation_id,
+    )
+
+
+def validated(event_type: str, record: dict[str, Any], columns: Mapping[str, str]) -> Event:
+    """Run the contract's rules; the event field they name becomes the source column."""
+    try:
+        _RULES[event_type](record)
+    except ContractError as err:
+        path = err.field or ""
+        last = path.rsplit(".", 1)[-1]
+        head = path.split("[", 1)[0].split(".", 1)[0]
+        column = columns.get(path) or columns.get(last) or columns.get(head) or path
+        raise ContractError(err.rule, err.reason, column) from None
+    return event_type, record
