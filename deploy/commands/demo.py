@@ -21,6 +21,7 @@ from connectors.common.runner import ConnectorRunner
 from deploy.commands.agg import tail
 from deploy.commands.worker import worker_command
 from deploy.synth.case_management import SynthOptions, write_case_management_db
+from schemas.topics import agg_topic
 
 
 def _free_port() -> int:
@@ -85,6 +86,7 @@ def run_demo(
             f"demo: connector published {stats.published} referrals "
             f"({stats.dead_lettered} dead-lettered) in {stats.seconds:.1f}s"
         )
+        _wait_for_first_cell(bootstrap, agg_topic("referrals_by_source", prefix), worker)
         print("demo: aggregate cells as they arrive (chorus agg tail referrals_by_source):")
         cells = tail(bootstrap, "referrals_by_source", idle_timeout_s=settle_s, prefix=prefix)
         print(f"demo: {len(cells)} cells published; a running worker keeps them live.")
@@ -95,3 +97,22 @@ def run_demo(
         except subprocess.TimeoutExpired:
             worker.kill()
     print("demo: done. The stack is still running: `chorus stack status`, `chorus stack down`.")
+
+
+def _wait_for_first_cell(
+    bootstrap: str, topic: str, worker: subprocess.Popen, deadline_s: float = 300.0
+) -> None:
+    """Wait while the worker starts and counts: until its first publication, or it dies."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
+    ends = time.monotonic() + deadline_s
+    try:
+        while time.monotonic() < ends and worker.poll() is None:
+            if parts and any(consumer.end_offsets(parts).values()):
+                return
+            time.sleep(1.0)
+    finally:
+        consumer.close()
+    print("demo: no aggregate cells yet; see the worker log")
