@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test against the real local stack (Kafka + OPA, started by `chorus stack up`).
-# If this script started the stack, it stops it again, whether the tests pass or fail.
+# If this script started the stack, it stops it again, whether the tests pass or fail; a stack
+# that was already running, even in part, is left as it was.
 # Integration tests never skip: a stack that does not come up fails the run.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -8,9 +9,6 @@ CHORUS=.venv/bin/chorus
 PYTEST=(.venv/bin/python -m pytest)
 
 started_here=0
-if ! $CHORUS stack status >/dev/null 2>&1; then
-  started_here=1
-fi
 stop_stack() {
   if [ "$started_here" = 1 ]; then
     $CHORUS stack down || true
@@ -18,9 +16,21 @@ stop_stack() {
 }
 trap stop_stack EXIT
 
-$CHORUS stack up || { echo "tests: the local stack did not come up" >&2; exit 1; }
+if $CHORUS stack status >/dev/null 2>&1; then
+  echo "tests: using the stack that is already running"
+else
+  # Something of this state directory's stack is not running. Stop it afterwards only when
+  # nothing of it was running before (otherwise it is someone else's to stop).
+  if $CHORUS stack status 2>/dev/null | grep -q "running pid"; then
+    echo "tests: part of the stack is running; completing it and leaving it running" >&2
+  else
+    started_here=1
+  fi
+  $CHORUS stack up || { echo "tests: the local stack did not come up" >&2; exit 1; }
+fi
 
 status=0
 .venv/bin/ruff check . || status=1
+.venv/bin/ruff format --check . || status=1
 "${PYTEST[@]}" tests/unit tests/integration tests/e2e "$@" || status=1
 exit $status
