@@ -52,6 +52,10 @@ def _parser() -> argparse.ArgumentParser:
 
     policy_commands.add_parser(sub)
 
+    from deploy.commands import ledger as ledger_commands
+
+    ledger_commands.add_parser(sub)
+
     worker = sub.add_parser(
         "worker",
         help="run the stream processors: identity linkage, gatekeeper and aggregates",
@@ -78,6 +82,25 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated processors to run (default all). Identity linkage must see every "
         "source partition: in production run it in one worker with its own --app-id, and scale "
         "out workers with --roles gatekeeper,aggregates",
+    )
+    worker.add_argument(
+        "--no-decision-cache",
+        dest="decision_cache",
+        action="store_false",
+        help="ask OPA for every decision (to measure what the cache saves)",
+    )
+    worker.add_argument(
+        "--policy-mode",
+        default="opa",
+        choices=("opa", "bypass"),
+        help="opa (default). bypass: BENCHMARK ONLY, the policy is not asked per event "
+        "(refused when CHORUS_MODE=production)",
+    )
+    worker.add_argument(
+        "--gatekeeper-batch",
+        type=int,
+        default=500,
+        help="events the gatekeeper takes at a time (default 500)",
     )
     worker.add_argument("--loglevel", default="info", help="log level")
 
@@ -155,6 +178,10 @@ def _worker(args: argparse.Namespace, env: Environment) -> None:
         web_port=args.web_port,
         topic_prefix=env.get("CHORUS_TOPIC_PREFIX"),
         roles=_roles(args.roles),
+        decision_cache=args.decision_cache,
+        policy_mode=args.policy_mode,
+        gatekeeper_batch=args.gatekeeper_batch,
+        production=env.get("CHORUS_MODE") == "production",
     )
     run_worker(settings, args.loglevel)
 
@@ -194,11 +221,15 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
         from deploy.commands.common import opa_url
         from deploy.local.opa import binary_path
 
-        return policy_commands.run(args, opa_url(env), binary_path(env.path("CHORUS_CACHE")))
+        return policy_commands.run(args, opa_url(env), binary_path(env.path("CHORUS_CACHE")), env)
     elif args.command == "connector":
         from deploy.commands import connector as connector_commands
 
         return connector_commands.run(args, env)
+    elif args.command == "ledger":
+        from deploy.commands import ledger as ledger_commands
+
+        return ledger_commands.run(args, env)
     elif args.command == "worker":
         _worker(args, env)
     elif args.command == "agg":

@@ -8,6 +8,7 @@ from pathlib import Path
 # The processors a worker can run. Identity linkage must see every source partition, so
 # in production it runs in one worker with its own app id; the others scale out.
 ROLES = ("identity", "gatekeeper", "aggregates")
+POLICY_MODES = ("opa", "bypass")
 
 
 @dataclass(frozen=True)
@@ -22,3 +23,14 @@ class WorkerSettings:
     web_port: int = 6066
     topic_prefix: str = ""
     roles: tuple[str, ...] = ROLES
+    # Cache OPA's answers by (policy revision, decision input). Off only to measure
+    # what the cache saves: every decision then asks the OPA server.
+    decision_cache: bool = True
+    # "opa": ask the policy. "bypass": BENCHMARK ONLY, no policy is asked (each
+    # subscription's first answer is reused for every event, whatever the child's
+    # wishes); `chorus worker` refuses it in production mode.
+    policy_mode: str = "opa"
+    # The gatekeeper takes up to this many events at a time (or what arrived within
+    # gatekeeper_batch_s), decides them in order, then sends their messages together.
+    gatekeeper_batch: int = 500
+    gatekeeper_batch_s: float = 0.05

@@ -1,10 +1,14 @@
-"""`chorus policy test|explain`: the sharing policy, for information-governance officers.
+"""`chorus policy test|explain|impact|push`: the sharing policy, for IG officers.
 
 - ``test`` runs OPA's own tests of policies/ (with coverage) and the YAML case
   table in policies/cases/ against the running OPA server.
 - ``explain`` says, in plain English, what the policy decides for one event,
   recipient and purpose: allowed or not, why, under which agreement, and what
   happens to every field. It never prints the event's values.
+- ``impact`` replays recent source events through the current and a candidate policy
+  folder and reports what would change (deploy/commands/policy_impact.py).
+- ``push`` builds a bundle of a policy folder and loads it into the running OPA, so
+  running workers pick up its revision without a restart (deploy/commands/policy_push.py).
 
 The case table: each file in policies/cases/ holds one list of cases under a key
 equal to the file's name (OPA loads every YAML file under policies/ as data, and
@@ -528,6 +532,51 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=None,
         help="JSON: {preferences: [...], safeguarding_concern, national_data_opt_out}",
     )
+    imp = psub.add_parser(
+        "impact",
+        help="replay recent source events through the current and a candidate policy folder "
+        "and report what would change, per recipient, purpose and field",
+    )
+    imp.add_argument("--candidate", type=Path, required=True, help="the candidate policy folder")
+    imp.add_argument(
+        "--current-dir",
+        type=Path,
+        default=None,
+        help="compare with this policy folder (in a scratch OPA) instead of the running OPA",
+    )
+    imp.add_argument(
+        "--last", type=int, default=1000, help="replay the last N events of each source topic"
+    )
+    imp.add_argument("--since", default=None, help="replay events since this ISO time instead")
+    imp.add_argument("--date", default=None, help="decision day YYYY-MM-DD (default: today)")
+    imp.add_argument(
+        "--app-id",
+        default="chorus-streams",
+        help="app id of the gatekeeper worker, whose state holds each child's wishes",
+    )
+    imp.add_argument(
+        "--identity-app-id",
+        default="chorus-streams",
+        help="app id of the identity worker, whose register links identifiers to children",
+    )
+    imp.add_argument("--bootstrap", default=None, help="Kafka (default: the environment's)")
+    imp.add_argument("--topic-prefix", default=None, help="topic prefix (default: the env's)")
+    imp.add_argument("--show-ids", type=int, default=10, help="event ids listed per change")
+    imp.add_argument("--json", action="store_true", help="print the report as JSON")
+    push = psub.add_parser(
+        "push",
+        help="build an OPA bundle of a policy folder and load it into the running OPA "
+        "(workers pick up the new revision without a restart)",
+    )
+    push.add_argument(
+        "--dir", type=Path, default=POLICIES_DIR, help="policy folder (default policies/)"
+    )
+    push.add_argument(
+        "--bundle-dir",
+        type=Path,
+        default=Path(".chorus/bundles"),
+        help="where the built bundles are kept (default .chorus/bundles)",
+    )
     return policy
 
 
@@ -572,10 +621,24 @@ def run_test(cases_dir: Path, opa_url: str, opa_binary: Path | None) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-def run(args: argparse.Namespace, opa_url: str, opa_binary: Path | None) -> int:
-    """Run `chorus policy <action>`; returns the exit code."""
+def run(args: argparse.Namespace, opa_url: str, opa_binary: Path | None, env: Any = None) -> int:
+    """Run `chorus policy <action>`; returns the exit code.
+
+    `env` (the Environment) lets `impact` read Kafka's address, the topic prefix and the
+    pseudonymisation key (for each child's wishes) from the environment.
+    """
     if args.action == "test":
         return run_test(args.cases, opa_url, opa_binary)
+    if args.action == "impact":
+        from deploy.commands.policy_impact import run_impact
+
+        return run_impact(args, opa_url, opa_binary, env)
+    if args.action == "push":
+        from deploy.commands.policy_push import run_push
+
+        if opa_binary is None or not opa_binary.exists():
+            raise UserError("OPA is not installed; run `chorus stack install` first")
+        return run_push(opa_url, opa_binary, args.dir, args.bundle_dir)
     event = read_json(args.event, "event")
     if not isinstance(event, dict):
         raise UserError(f"event file {args.event} must hold one JSON object")

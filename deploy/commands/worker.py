@@ -1,10 +1,11 @@
-"""`chorus worker`: run the stream processors (gatekeeper and aggregates) in one faust worker."""
+"""`chorus worker`: run the stream processors (identity, gatekeeper, aggregates) in a worker."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from streams.settings import ROLES, WorkerSettings
+from deploy.commands.common import UserError
+from streams.settings import POLICY_MODES, ROLES, WorkerSettings
 
 
 def run_worker(settings: WorkerSettings, loglevel: str = "info") -> None:
@@ -28,7 +29,23 @@ def worker_settings(
     web_port: int,
     topic_prefix: str = "",
     roles: tuple[str, ...] = ROLES,
+    decision_cache: bool = True,
+    policy_mode: str = "opa",
+    gatekeeper_batch: int = WorkerSettings.gatekeeper_batch,
+    production: bool = False,
 ) -> WorkerSettings:
+    problems = []
+    if policy_mode not in POLICY_MODES:
+        problems.append(f"--policy-mode {policy_mode!r}: use one of {', '.join(POLICY_MODES)}")
+    elif policy_mode == "bypass" and production:
+        problems.append(
+            "--policy-mode bypass shares without asking the policy and is for benchmarks only; "
+            "it is refused in production mode (CHORUS_MODE=production)"
+        )
+    if gatekeeper_batch < 1:
+        problems.append(f"--gatekeeper-batch {gatekeeper_batch}: must be at least 1")
+    if problems:
+        raise UserError("; ".join(problems))
     return WorkerSettings(
         app_id=app_id,
         bootstrap_servers=bootstrap,
@@ -39,11 +56,23 @@ def worker_settings(
         web_port=web_port,
         topic_prefix=topic_prefix,
         roles=roles,
+        decision_cache=decision_cache,
+        policy_mode=policy_mode,
+        gatekeeper_batch=gatekeeper_batch,
     )
 
 
-def worker_command(python: str, app_id: str, publish_interval_s: float, web_port: int) -> list[str]:
-    """The command line that starts `chorus worker` with this Python (used by demo and tests)."""
+def worker_command(
+    python: str,
+    app_id: str,
+    publish_interval_s: float,
+    web_port: int,
+    *extra: str,
+) -> list[str]:
+    """The command line that starts `chorus worker` with this Python (used by demo and tests).
+
+    `extra` are further worker options, e.g. ``"--roles", "gatekeeper"``.
+    """
     return [
         python,
         "-m",
@@ -55,4 +84,5 @@ def worker_command(python: str, app_id: str, publish_interval_s: float, web_port
         str(publish_interval_s),
         "--web-port",
         str(web_port),
+        *extra,
     ]

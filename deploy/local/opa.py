@@ -12,8 +12,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import subprocess
+import tarfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -132,3 +136,178 @@ def policy_count(opa_url: str, timeout_s: float = 1.0) -> int | None:
     if answer is None or answer[0] != 200:
         return None
     return len(json.loads(answer[1]).get("result", []))
+
+
+# -- bundles and the REST API (`chorus policy push`, `chorus policy impact`) -------------------
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """An OPA bundle built with ``opa build``: its revision, modules and data."""
+
+    path: Path
+    revision: str
+    modules: dict[str, str]  # path inside the bundle (sharing/sharing.rego) -> Rego text
+    data: dict
+
+
+def build_bundle(binary: Path, policies_dir: Path, revision: str, out: Path) -> Bundle:
+    """``opa build`` of a policy folder (checked and compiled) with `revision` in its manifest."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result = subprocess.run(
+        [str(binary), "build", ".", "--ignore", ".*", "--revision", revision, "-o", str(out)],
+        cwd=policies_dir,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    if result.returncode != 0:
+        last = "\n".join((result.stdout + result.stderr).strip().splitlines()[-15:])
+        raise StackError(f"opa build of {policies_dir} failed:\n{last}")
+    return read_bundle(out)
+
+
+def read_bundle(path: Path) -> Bundle:
+    modules: dict[str, str] = {}
+    data: dict = {}
+    manifest: dict = {}
+    with tarfile.open(path, "r:gz") as tar:
+        for member in tar.getmembers():
+            if not member.isfile():
+                continue
+            name = member.name.lstrip("/")
+            raw = tar.extractfile(member).read().decode("utf-8")  # type: ignore[union-attr]
+            if name == ".manifest":
+                manifest = json.loads(raw)
+            elif name.endswith(".rego"):
+                modules[name] = raw
+            elif name.endswith("data.json"):
+                _merge_at(data, name.split("/")[:-1], json.loads(raw))
+    return Bundle(path, str(manifest.get("revision", "")), modules, data)
+
+
+def _merge_at(root: dict, path: list[str], value: dict) -> None:
+    node = root
+    for part in path:
+        node = node.setdefault(part, {})
+    node.update(value)
+
+
+def _request(opa_url: str, method: str, path: str, body: bytes | None, content_type: str) -> dict:
+    req = urllib.request.Request(
+        f"{opa_url}/v1/{path}", data=body, method=method, headers={"Content-Type": content_type}
+    )
+    try:
+        with urllib.request.urlopen(req, timeout=30) as resp:
+            text = resp.read()
+    except urllib.error.HTTPError as exc:
+        detail = exc.read().decode(errors="replace")[:2000]
+        raise StackError(f"OPA at {opa_url} refused {method} /v1/{path}: {detail}") from None
+    except OSError as exc:
+        raise StackError(f"OPA at {opa_url} does not answer ({exc})") from None
+    return json.loads(text) if text.strip() else {}
+
+
+def list_policies(opa_url: str) -> list[dict]:
+    """Every policy module OPA holds: id, raw text and AST."""
+    return _request(opa_url, "GET", "policies", None, "application/json").get("result", [])
+
+
+def put_policy(opa_url: str, policy_id: str, text: str) -> None:
+    path = "policies/" + urllib.parse.quote(policy_id)
+    _request(opa_url, "PUT", path, text.encode(), "text/plain")
+
+
+def delete_policy(opa_url: str, policy_id: str) -> None:
+    _request(opa_url, "DELETE", "policies/" + urllib.parse.quote(policy_id), None, "text/plain")
+
+
+def put_data(opa_url: str, path: str, value: object) -> None:
+    body = json.dumps(value).encode()
+    _request(opa_url, "PUT", "data/" + urllib.parse.quote(path), body, "application/json")
+
+
+class ScratchOpa:
+    """An OPA server of our own on a free port, serving one policy folder; stopped by its PID.
+
+    For ``chorus policy impact`` and tests: ``with ScratchOpa(binary, folder) as url: ...``.
+    With ``watch`` it reloads the folder as its files change, as the stack's OPA does.
+    """
+
+    def __init__(self, binary: Path, policies_dir: Path, *, watch: bool = False) -> None:
+        self.binary = binary
+        self.policies_dir = policies_dir
+        self.watch = watch
+        self.process: subprocess.Popen | None = None
+        self.port = 0
+        self.log = b""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout_s: float = 30.0) -> str:
+        if not self.binary.exists():
+            raise StackError(f"OPA is not installed at {self.binary}; run `chorus stack install`")
+        if not self.policies_dir.is_dir():
+            raise StackError(f"the policy folder {self.policies_dir} does not exist")
+        self.port = _free_port()
+        argv = server_argv(self.binary, self.port, self.policies_dir)
+        if not self.watch:
+            argv.remove("--watch")
+        self.process = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+        deadline = time.monotonic() + timeout_s
+        while not healthy(self.url, timeout_s=0.5):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                output = self.stop()
+                raise StackError(
+                    f"OPA could not serve {self.policies_dir}:\n{output.decode(errors='replace')}"
+                )
+            time.sleep(0.1)
+        return self.url
+
+    def stop(self) -> bytes:
+        """Stop exactly the process this object started; its output."""
+        proc, self.process = self.process, None
+        if proc is None:
+            return b""
+        if proc.poll() is None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        out = proc.stdout.read() if proc.stdout else b""
+        if proc.stdout:
+            proc.stdout.close()
+        return out
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def delete_data(opa_url: str, path: str) -> None:
+    try:
+        _request(opa_url, "DELETE", "data/" + urllib.parse.quote(path), None, "application/json")
+    except StackError as exc:
+        if "resource_not_found" not in str(exc):
+            raise
+
+
+def get_data(opa_url: str, path: str) -> object:
+    """The document at ``data/<path>``; None when it is undefined."""
+    return _request(opa_url, "GET", "data/" + urllib.parse.quote(path), None, "text/plain").get(
+        "result"
+    )

@@ -77,3 +77,17 @@ def ledger_entry(
         "decided_at": dt.datetime.now(dt.UTC),
         "share_topic": share_topic if decision.allow else None,
     }
+
+
+#: Headers of every shared message: who decided, for whom, under which policy revision.
+DECIDED_BY = b"chorus-gatekeeper"
+
+
+def share_headers(event_id: str, recipient: str, purpose: str, revision: str) -> dict[str, bytes]:
+    return {
+        "chorus-decided-by": DECIDED_BY,
+        "chorus-event-id": event_id.encode(),
+        "chorus-purpose": purpose.encode(),
+        "chorus-recipient": recipient.encode(),
+        "chorus-policy-revision": revision.encode(),
+    }
