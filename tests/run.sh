@@ -21,7 +21,8 @@ if $CHORUS stack status >/dev/null 2>&1; then
 else
   # Something of this state directory's stack is not running. Stop it afterwards only when
   # nothing of it was running before (otherwise it is someone else's to stop).
-  if $CHORUS stack status 2>/dev/null | grep -q "running pid"; then
+  before=$($CHORUS stack status 2>/dev/null || true)
+  if grep -q "running pid" <<<"$before"; then
     echo "tests: part of the stack is running; completing it and leaving it running" >&2
   else
     started_here=1
