@@ -1,6 +1,6 @@
 """Code lists the education files use, and how they map onto the Chorus contract.
 
-Sources (see /work/shared/docs/domain.md §4): the national attendance codes in
+Sources (see the domain notes, §4): the national attendance codes in
 force from 19 August 2024, the EYFSP judgements (1 emerging, 2 expected, A not
 assessed), school census SEN provision and need types, exclusion categories and
 reason codes, and the EHCP milestones of the SEN2 chain.
