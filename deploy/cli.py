@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import sys
@@ -104,16 +103,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     worker.add_argument("--loglevel", default="info", help="log level")
 
-    agg = sub.add_parser("agg", help="read published aggregates")
-    asub = agg.add_subparsers(dest="action", required=True, metavar="ACTION")
-    t = asub.add_parser("tail", help="print an aggregate's cells as a table as they arrive")
-    t.add_argument("name", help="aggregate name, e.g. referrals_by_source")
-    t.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=None,
-        help="exit after this many seconds without a new cell",
-    )
+    from deploy.commands import agg as agg_commands
+
+    agg_commands.add_parser(sub)
 
     schemas = sub.add_parser(
         "schemas", help="the event contract: compatibility, releases, dictionary"
@@ -233,15 +225,9 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
     elif args.command == "worker":
         _worker(args, env)
     elif args.command == "agg":
-        from deploy.commands.agg import tail
+        from deploy.commands import agg as agg_commands
 
-        with contextlib.suppress(KeyboardInterrupt):
-            tail(
-                bootstrap(env),
-                args.name,
-                idle_timeout_s=args.idle_timeout,
-                prefix=env.get("CHORUS_TOPIC_PREFIX"),
-            )
+        return agg_commands.run(args, env)
     elif args.command == "demo":
         from deploy.commands.common import stack_settings
         from deploy.commands.demo import run_demo

@@ -94,7 +94,14 @@ def _source_events() -> tuple[tuple[str, str], ...]:
 # Events flowing through Chorus: (domain, event), one per source event schema.
 SOURCE_EVENTS: tuple[tuple[str, str], ...] = _source_events()
 
-AGGREGATES: tuple[str, ...] = ("referrals_by_source",)
+AGGREGATES: tuple[str, ...] = (
+    "referrals_by_source",
+    "care_leavers",
+    "early_help_voice",
+    "early_years_communication",
+    "participation",
+    "information_map",
+)
 
 DLQ_STAGES: tuple[str, ...] = ("connector", "identity", "gatekeeper", "aggregate")
 

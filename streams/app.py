@@ -5,14 +5,13 @@ from __future__ import annotations
 import faust
 
 from schemas.topics import DEFAULT_PARTITIONS
-from streams.aggregates import machinery
-from streams.aggregates.referrals_by_source import SPEC as REFERRALS_BY_SOURCE
+from streams.aggregates import machinery, registry
 from streams.context import StreamContext
 from streams.gatekeeper import agent as gatekeeper
 from streams.identity import agent as identity
 from streams.settings import WorkerSettings
 
-AGGREGATES = (REFERRALS_BY_SOURCE,)
+AGGREGATES = registry.AGGREGATES
 
 
 def create_app(settings: WorkerSettings) -> faust.App:
@@ -37,6 +36,5 @@ def create_app(settings: WorkerSettings) -> faust.App:
     if "gatekeeper" in settings.roles:
         gatekeeper.register(app, ctx)
     if "aggregates" in settings.roles:
-        for spec in AGGREGATES:
-            machinery.register(app, ctx, spec)
+        machinery.register_all(app, ctx, AGGREGATES)
     return app

@@ -1,18 +1,28 @@
-"""How every live aggregate is kept, so that replays and restarts never count twice.
+"""How every live aggregate is kept in faust, so that replays and restarts never count twice.
 
-1. ``contributions`` (keyed by the shared record's pseudonym, on the share
-   topic's partitions) holds the cells each record currently counts in. On each
-   event the new cells are computed; for a cell left, a ``remove`` delta is sent
-   and its delivery awaited before the table changes; for each current cell an
-   ``add`` delta is sent (again on replay: adding is idempotent).
-2. The deltas are re-keyed by cell onto an internal topic, so each cell lives on
-   one partition. ``cells`` (keyed by cell) holds the set of member records: one
-   table write per delta, so a cell is always consistent with its members.
-3. On a cadence, each cell's count passes disclosure control and changed cells
-   are published to the compacted ``chorus.agg.<name>`` topic.
+1. One agent reads every strategic reporting share topic the aggregates need
+   (and the ledger), in batches, decoding each event once. For each aggregate
+   that reads the event, ``<aggregate>-contributions`` (keyed by subject: the
+   child's pseudonym, on the share topics' partitions, which the gatekeeper keys
+   by it) holds the child's current facts (engine.apply). After each batch the
+   children's contributions to the cells are recomputed from their facts and
+   what changed goes on the internal ``<app>-<aggregate>-deltas`` topic (keyed
+   by aggregate, so one worker holds all of an aggregate's cells). A child not
+   sent since this worker (re)gained its partitions is sent whole, so a delta
+   lost when a worker died is made good by the first one after it; faust
+   commits an offset only after the producer has flushed.
+2. ``<aggregate>-cells`` holds each cell's members and their values
+   (cellstore.CellStore). A delta replaces the child's members in the cells it
+   names: applying one twice changes nothing. Each entry changed by a batch of
+   deltas is written once.
+3. On the publication cadence the cells pass disclosure control (the rules are
+   asked of OPA each time; no usable rules, no publication) and the cells whose
+   published form changed go to the compacted ``chorus.agg.<aggregate>`` topic.
 
-A record is a source record (a referral, a review), so an update that moves it
-to another cell moves its one contribution, and a purge removes it.
+A child's withdrawal (``chorus.share.strategic_reporting.subject_withdrawn``)
+is one more event of the child: the facts of the withdrawn event types are
+dropped and later ones ignored, so the child leaves the cells at the next
+publication. Agents run with concurrency 1.
 """
 
 from __future__ import annotations
@@ -20,8 +30,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import faust
@@ -29,136 +40,240 @@ import faust
 from schemas import topics as catalogue
 from schemas.errors import ContractError
 from streams import topics
+from streams.aggregates import cellstore, engine
 from streams.context import StreamContext
 from streams.dead_letters import dead_letter
-from streams.disclosure import publish_count, rules_text
+from streams.disclosure import DisclosureError, Rules
+from streams.policy_client import PolicyError
 
 log = logging.getLogger(__name__)
-PURPOSE = "strategic_reporting"
-MEMBER_CHARS = 16  # of the 32-character record pseudonym: collisions are negligible per cell
+BATCH = 1000  # events (or deltas) handled together
+BATCH_WAIT_S = 0.1
+MAX_DELTA_BYTES = 256 * 1024  # a batch's deltas are split into messages of about this size
+_ENSURED: set[str] = set()
 
 
-@dataclass(frozen=True)
-class AggregateSpec:
-    name: str
-    events: Sequence[str]  # event names shared for strategic reporting, e.g. ("referral",)
-    dimensions: Sequence[str]
-    measure: str
-    cells_of: Callable[[dict[str, Any]], list[tuple[str, ...]]]
+def record_keys(ctx: StreamContext, spec: engine.AggregateSpec):
+    """Each member's secret record key for the cell key method (keyed; stable across restarts)."""
 
-    def input_topics(self, prefix: str = "") -> list[str]:
-        return [catalogue.share_topic(PURPOSE, e, prefix) for e in self.events]
+    @lru_cache(maxsize=1 << 20)
+    def key(member: str) -> int:
+        return engine.record_key(ctx.pseudonymiser, spec.name, member)
+
+    return key
 
 
-def cell_key(values: tuple[str, ...]) -> str:
-    return "|".join(values)
+async def rules_now(ctx: StreamContext) -> Rules | None:
+    """The disclosure rules in force, or None (logged) when there are none usable."""
+    try:
+        doc = await ctx.policy.disclosure_rules()
+        return Rules.from_policy(doc, await ctx.policy.revision())
+    except (PolicyError, DisclosureError) as exc:
+        log.warning("no usable disclosure rules, publication skipped: %s", exc)
+        return None
 
 
-def register(app: faust.App, ctx: StreamContext, spec: AggregateSpec) -> None:
+def write(table: faust.Table, partition: int, key: str, value: Any) -> None:
+    """A table entry written to the changelog partition of the event that changed it."""
+    if value is None:
+        table.data.pop(key, None)
+        table.send_changelog(partition, key, None, value_serializer="raw")
+    else:
+        table.data[key] = value
+        table.send_changelog(partition, key, value)
+
+
+def chunks(deltas: Sequence[dict[str, Any]]) -> Iterable[bytes]:
+    """The deltas as JSON messages of about MAX_DELTA_BYTES (never one delta split)."""
+    part: list[bytes] = []
+    size = 0
+    for delta in deltas:
+        body = json.dumps(delta, separators=(",", ":")).encode()
+        if part and size + len(body) > MAX_DELTA_BYTES:
+            yield b"[" + b",".join(part) + b"]"
+            part, size = [], 0
+        part.append(body)
+        size += len(body) + 1
+    if part:
+        yield b"[" + b",".join(part) + b"]"
+
+
+@dataclass
+class Aggregate:
+    """One aggregate's tables, topics and in-memory state in a worker."""
+
+    spec: engine.AggregateSpec
+    subjects: faust.Table
+    cells: faust.Table
+    deltas: faust.TopicT
+    output: faust.TopicT
+    store: cellstore.CellStore
+    publisher: cellstore.Publisher
+    sent: set[str] = field(default_factory=set)  # subjects sent since (re)gaining partitions
+
+
+def register(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -> None:
+    """Register one aggregate (with its own reader of its input topics)."""
+    register_all(app, ctx, [spec])
+
+
+def register_all(
+    app: faust.App, ctx: StreamContext, specs: Sequence[engine.AggregateSpec]
+) -> list[Aggregate]:
+    """Register the aggregates: one reader of all their input topics, their cells, publication."""
     prefix = ctx.settings.topic_prefix
-    source = topics.raw_topic(app, *spec.input_topics(prefix))
-    deltas = app.topic(
-        f"{ctx.settings.app_id}-{spec.name}-deltas",
-        internal=True,
-        key_type=bytes,
-        value_type=bytes,
-        key_serializer="raw",
-        value_serializer="raw",
-    )
-    output = topics.agg_topic(app, spec.name, prefix)
+    if any(s.withdrawals for s in specs):
+        ensure_withdrawn_topic(ctx.settings.bootstrap_servers, prefix)
+    aggregates = [_aggregate(app, ctx, spec) for spec in specs]
+    names = sorted({n for s in specs for n in engine.input_topics(s, prefix)})
+    source = topics.raw_topic(app, *names)
     dlq = topics.dlq_topic(app, "aggregate", prefix)
-    contributions = app.Table(f"{spec.name}-contributions", default=None)
-    cells = app.Table(f"{spec.name}-cells", default=None)
-    published: dict[str, tuple[Any, ...]] = {}
 
-    async def send_delta(op: str, cell: str, member: str):
-        body = json.dumps({"op": op, "cell": cell, "member": member}).encode()
-        return await deltas.send(key=cell.encode(), value=body)
+    async def reject(event: faust.EventT, err: Exception, who: str) -> None:
+        msg = event.message
+        error = (
+            err
+            if isinstance(err, ContractError)
+            else ContractError(
+                "aggregate.input", f"event lacks what {who} needs ({type(err).__name__})"
+            )
+        )
+        log.warning(
+            "%s: dead-lettered %s[%d]@%d rule=%s",
+            who,
+            msg.topic,
+            msg.partition,
+            msg.offset,
+            error.rule,
+        )
+        letter = dead_letter(
+            "aggregate",
+            error,
+            topic=msg.topic,
+            partition=msg.partition,
+            offset=msg.offset,
+            payload=event.value,
+        )
+        await dlq.send(key=msg.key, value=ctx.codec.encode("platform.dead_letter", letter))
 
-    @app.agent(source, name=f"chorus.agg.{spec.name}.contributions", concurrency=1)
+    @app.agent(source, name="chorus.agg.contributions", concurrency=1)
     async def contribute(stream: faust.StreamT) -> None:
-        async for event in stream.events():
-            msg = event.message
-            try:
-                _, record = ctx.codec.decode(event.value)
-                share = record["share"]
-                member = share["record_pseudonym"][:MEMBER_CHARS]
-                new = [] if share["operation"] == "PURGE" else spec.cells_of(record)
-                new_keys = sorted({cell_key(c) for c in new})
-            except (ContractError, KeyError, TypeError, ValueError) as err:
-                error = (
-                    err
-                    if isinstance(err, ContractError)
-                    else ContractError(
-                        "aggregate.input",
-                        f"shared event lacks what {spec.name} needs ({type(err).__name__})",
-                    )
-                )
-                letter = dead_letter(
-                    "aggregate",
-                    error,
-                    topic=msg.topic,
-                    partition=msg.partition,
-                    offset=msg.offset,
-                    payload=event.value,
-                )
-                await dlq.send(key=msg.key, value=ctx.codec.encode("platform.dead_letter", letter))
-                continue
-            old_keys = contributions.get(member) or []
-            removed = [k for k in old_keys if k not in new_keys]
-            for k in removed:
-                # wait for the broker before forgetting the old cell, or a crash could lose it
-                await (await send_delta("remove", k, member))
-            for k in new_keys:
-                await send_delta("add", k, member)
-            if old_keys != new_keys:
-                contributions[member] = new_keys
-
-    @app.agent(deltas, name=f"chorus.agg.{spec.name}.cells", concurrency=1)
-    async def count(stream: faust.StreamT) -> None:
-        async for value in stream:
-            delta = json.loads(value)
-            members: dict[str, int] = dict(cells.get(delta["cell"]) or {})
-            if delta["op"] == "add" and delta["member"] not in members:
-                members[delta["member"]] = 1
-            elif delta["op"] == "remove" and delta["member"] in members:
-                del members[delta["member"]]
-            else:
-                continue  # a replayed delta: nothing changes
-            cells[delta["cell"]] = members
+        async for batch in stream.take_events(BATCH, within=BATCH_WAIT_S):
+            decoded = []
+            for i, event in enumerate(batch):
+                try:
+                    schema, record = ctx.codec.decode(event.value)
+                except ContractError as err:
+                    await reject(event, err, "the aggregates")
+                    continue
+                decoded.append((i, schema.event_type, record, event.message.partition))
+            for agg in aggregates:
+                items = [
+                    (i, engine.decoded_name(et), record, partition)
+                    for i, et, record, partition in decoded
+                    if engine.reads(agg.spec, et)
+                ]
+                if not items:
+                    continue
+                done = engine.step(agg.spec, agg.subjects.get, agg.sent, items)
+                for i, err in done.rejected:
+                    await reject(batch[i], err, agg.spec.name)
+                for subject, (partition, state) in done.writes.items():
+                    write(agg.subjects, partition, subject, state)
+                for body in chunks(done.deltas):
+                    await agg.deltas.send(key=agg.spec.name.encode(), value=body)
 
     @app.timer(interval=ctx.settings.publish_interval_s)
     async def publish() -> None:
         if not app.tables.recovery.completed.is_set():
             return
-        try:
-            rules = await ctx.policy.disclosure_rules()
-        except Exception as exc:  # publish nothing rather than publish unchecked cells
-            log.warning("%s: no disclosure rules, publication skipped: %s", spec.name, exc)
+        rules = await rules_now(ctx)
+        if rules is None:
             return
         now = dt.datetime.now(dt.UTC)
-        publication = {
-            "sequence": int(now.timestamp() * 1000),
-            "published_at": now,
-            "rules": rules_text(rules),
-        }
-        sent = 0
-        for key, members in list(cells.items()):
-            measure = publish_count(spec.measure, len(members or {}), rules)
-            shown = (measure["value"], measure["status"], tuple(publication["rules"]))
-            if published.get(key) == shown:
-                continue
-            cell = {
-                "aggregate": spec.name,
-                "cell_key": key,
-                "dimensions": dict(zip(spec.dimensions, key.split("|"), strict=True)),
-                "measures": [measure],
-                "publication": publication,
-            }
-            await output.send(
-                key=key.encode(), value=ctx.codec.encode("platform.aggregate_cell", cell)
-            )
-            published[key] = shown
-            sent += 1
-        if sent:
-            log.info("%s: published %d changed cells", spec.name, sent)
+        for agg in aggregates:
+            changed = agg.publisher.changed(agg.store, rules, now)
+            for cell in changed:
+                await agg.output.send(
+                    key=cell["cell_key"].encode(),
+                    value=ctx.codec.encode("platform.aggregate_cell", cell),
+                )
+            if changed:
+                log.info("%s: published %d changed cells", agg.spec.name, len(changed))
+
+    return aggregates
+
+
+def _aggregate(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -> Aggregate:
+    """One aggregate's tables and topics, and the agent applying its deltas to its cells."""
+    agg = Aggregate(
+        spec=spec,
+        subjects=app.Table(f"{spec.name}-contributions"),
+        cells=app.Table(f"{spec.name}-cells"),
+        deltas=app.topic(
+            f"{ctx.settings.app_id}-{spec.name}-deltas",
+            internal=True,
+            key_type=bytes,
+            value_type=bytes,
+            key_serializer="raw",
+            value_serializer="raw",
+        ),
+        output=topics.agg_topic(app, spec.name, ctx.settings.topic_prefix),
+        store=cellstore.CellStore(spec, record_keys(ctx, spec)),
+        publisher=cellstore.Publisher(spec),
+    )
+
+    async def recovered() -> None:
+        agg.store.load(agg.cells.items())
+        agg.sent.clear()
+        agg.publisher.forget()
+
+    async def forget_sent() -> None:
+        agg.sent.clear()
+
+    agg.cells.on_recover(recovered)
+    agg.subjects.on_recover(forget_sent)
+
+    @app.agent(agg.deltas, name=f"chorus.agg.{spec.name}.cells", concurrency=1)
+    async def count(stream: faust.StreamT) -> None:
+        async for batch in stream.take_events(BATCH, within=BATCH_WAIT_S):
+            touched: dict[str, int] = {}
+            for event in batch:
+                for delta in json.loads(event.value):
+                    for key in agg.store.replace(delta["s"], delta["c"], delta["full"]):
+                        touched[key] = event.message.partition
+            for key, partition in touched.items():
+                write(agg.cells, partition, key, agg.store.entries.get(key))
+
+    return agg
+
+
+def ensure_withdrawn_topic(bootstrap: str, prefix: str) -> None:
+    """Create the subject_withdrawn share topic if missing, partitioned like the share topics.
+
+    The aggregates subscribe to it before the gatekeeper first writes to it, and a
+    consumer does not see a topic created after it subscribed until its metadata
+    is refreshed; the topic plan should list it (see the README).
+    """
+    from kafka.admin import KafkaAdminClient, NewTopic
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+    name = engine.withdrawn_topic(prefix)
+    if name in _ENSURED:
+        return
+    _ENSURED.add(name)
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+    except KafkaError as exc:
+        log.warning("could not check topic %s: %s", name, type(exc).__name__)
+        return
+    try:
+        if name not in admin.list_topics():
+            admin.create_topics([NewTopic(name, catalogue.DEFAULT_PARTITIONS, 1)])
+            log.info("created topic %s", name)
+    except TopicAlreadyExistsError:
+        pass
+    except KafkaError as exc:
+        log.warning("could not create topic %s: %s", name, type(exc).__name__)
+    finally:
+        admin.close()

@@ -1,0 +1,242 @@
+"""The cells of an aggregate (pure): the cell store, publications, a batch recomputation.
+
+Used alike by the stream processors (machinery.py) and by `chorus agg rebuild`
+(rebuild.py), so a recomputation from the log gives the same cells.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from streams import disclosure as sdc
+from streams.aggregates.engine import (
+    SUBJECT_CHARS,
+    AggregateSpec,
+    apply,
+    contributions,
+    decoded_name,
+    reads,
+    subject_of,
+)
+from streams.aggregates.publication import Summary, Table, publish_table
+
+
+def split_cell_key(spec: AggregateSpec, key: str) -> tuple[Table, tuple[str, ...]]:
+    parts = tuple(key.split("|"))
+    if len(spec.tables) == 1 and not spec.tables[0].key_prefix:
+        return spec.tables[0], parts
+    return spec.table(parts[0]), parts[1:]
+
+
+@dataclass
+class CellStore:
+    """Every cell's members and their values, and each subject's current contributions.
+
+    ``entries`` mirrors the faust table ``<aggregate>-cells``. With ``shards`` 1
+    an entry is a cell: cell key -> {member: values}. With ``shards`` 0 (the
+    default) an entry is a subject: subject -> {cell: {member: values}}, so a
+    batch writes one entry per child whatever the size of the cells; a cell the
+    child left stays in its entry as {}, so a cell that had members and has none
+    is still known (and published as zero) after a restart. ``cells`` and
+    ``subjects`` are rebuilt from ``entries``.
+    """
+
+    spec: AggregateSpec
+    record_key: Callable[[str], int]
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    cells: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subjects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    dirty: set[str] = field(default_factory=set)  # cell keys changed since the last summary
+    touched: set[str] = field(default_factory=set)  # tables with cells summarised anew
+    _summaries: dict[str, Summary] = field(default_factory=dict)
+
+    @property
+    def by_cell(self) -> bool:
+        return self.spec.shards == 1
+
+    def load(self, entries: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Rebuild from stored entries (after recovery)."""
+        self.entries = {k: dict(v) for k, v in entries if v is not None}
+        self.cells, self.subjects = cells_of_entries(self.by_cell, self.entries)
+        self._summaries = {}
+        self.dirty = set(self.cells)
+
+    def replace(
+        self, subject: str, new: Mapping[str, Mapping[str, Any]], full: bool = True
+    ) -> set[str]:
+        """Make ``new`` the subject's contributions; returns the entries changed.
+
+        With ``full`` False, ``new`` names only the cells that changed (a cell
+        mapped to {} is one the subject left) and the others stay as they are.
+        """
+        sub = subject[:SUBJECT_CHARS]
+        old = self.subjects.get(sub, {})
+        if not full:
+            merged = {c: m for c, m in old.items() if c not in new}
+            merged.update({c: m for c, m in new.items() if m})
+            new = merged
+        changed_cells = [c for c in set(old) | set(new) if old.get(c, {}) != new.get(c, {})]
+        for cell in changed_cells:
+            members = self.cells.setdefault(cell, {})
+            for member in old.get(cell, {}):
+                members.pop(member, None)
+            members.update(new.get(cell, {}))
+            self.dirty.add(cell)
+        if new:
+            self.subjects[sub] = {c: dict(m) for c, m in new.items()}
+        else:
+            self.subjects.pop(sub, None)
+        if not changed_cells:
+            return set()
+        if self.by_cell:
+            for cell in changed_cells:
+                self.entries[cell] = self.cells[cell]
+            return set(changed_cells)
+        entry = {c: {} for c in self.entries.get(sub, {})}  # cells it left stay known
+        entry.update({c: {} for c in changed_cells})
+        entry.update(self.subjects.get(sub, {}))
+        self.entries[sub] = entry
+        return {sub}
+
+    def summaries(self) -> dict[str, Summary]:
+        """cell key -> summary, recomputing only the cells changed since last time.
+
+        The tables of the cells recomputed are added to ``touched``.
+        """
+        for cell in self.dirty:
+            self.touched.add(split_cell_key(self.spec, cell)[0].name)
+            s = Summary()  # an emptied cell stays, and is published as a true zero
+            for member, values in self.cells.get(cell, {}).items():
+                s.add_member(values, self.record_key(member))
+            self._summaries[cell] = s
+        self.dirty = set()
+        return self._summaries
+
+    def members(self) -> dict[str, dict[str, Any]]:
+        """cell key -> member -> values, for the cells that have members."""
+        return {c: dict(m) for c, m in self.cells.items() if m}
+
+    def counts(self) -> dict[str, int]:
+        """Each cell's number of members (the raw count before disclosure control)."""
+        return {c: len(m) for c, m in self.cells.items()}
+
+
+def cells_of_entries(
+    by_cell: bool, entries: Mapping[str, Mapping[str, Any]]
+) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
+    """(cells, subjects) from the entries of a ``<aggregate>-cells`` table."""
+    cells: dict[str, dict[str, Any]] = {}
+    subjects: dict[str, dict[str, dict[str, Any]]] = {}
+    if by_cell:
+        for cell, members in entries.items():
+            cells[cell] = dict(members)
+            for member, values in members.items():
+                sub = member.split(":", 1)[0]
+                subjects.setdefault(sub, {}).setdefault(cell, {})[member] = values
+        return cells, subjects
+    for sub, contributed in entries.items():
+        for cell, members in contributed.items():
+            cells.setdefault(cell, {}).update(members)
+            if members:
+                subjects.setdefault(sub, {})[cell] = dict(members)
+    return cells, subjects
+
+
+def by_table(
+    spec: AggregateSpec, summaries: Mapping[str, Summary]
+) -> dict[str, dict[tuple[str, ...], Summary]]:
+    """table name -> dims -> summary."""
+    out: dict[str, dict[tuple[str, ...], Summary]] = {t.name: {} for t in spec.tables}
+    for key, summary in summaries.items():
+        table, dims = split_cell_key(spec, key)
+        out[table.name][dims] = summary
+    return out
+
+
+def published_cells(
+    spec: AggregateSpec,
+    summaries: Mapping[str, Summary],
+    rules: sdc.Rules,
+    only: Iterable[str] | None = None,
+) -> dict[str, dict[str, Any]]:
+    """The aggregate's cells (of the tables named in ``only``, or all) as published,
+    without the publication record."""
+    method = rules.method_for(spec.name)
+    out: dict[str, dict[str, Any]] = {}
+    tables = by_table(spec, summaries)
+    names = set(tables) if only is None else set(only)
+    for table in spec.tables:
+        if table.name not in names:
+            continue
+        for cell in publish_table(table, tables[table.name], rules, method).values():
+            out[cell["cell_key"]] = {"aggregate": spec.name, **cell}
+    return out
+
+
+def publication(rules: sdc.Rules, method: str, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "sequence": int(now.timestamp() * 1000),
+        "published_at": now,
+        "rules": rules.text(method),
+        "policy_revision": rules.revision,
+        "method": method,
+        "parameters": rules.parameters(),
+    }
+
+
+@dataclass
+class Publisher:
+    """Which cells changed since the last publication; a cell unchanged is not sent again."""
+
+    spec: AggregateSpec
+    last: dict[str, dict[str, Any]] = field(default_factory=dict)
+    rules: sdc.Rules | None = None
+
+    def changed(self, store: CellStore, rules: sdc.Rules, now: dt.datetime) -> list[dict]:
+        """The cells to send now: those of the tables whose cells changed (every table when
+        the rules changed), when their published form differs from the last one sent."""
+        summaries = store.summaries()
+        if rules != self.rules:
+            self.last.clear()  # new rules: every cell is published again under them
+            only = None
+        else:
+            only = set(store.touched)
+        store.touched.clear()
+        self.rules = rules
+        pub = publication(rules, rules.method_for(self.spec.name), now)
+        out = []
+        for key, cell in sorted(published_cells(self.spec, summaries, rules, only).items()):
+            if self.last.get(key) == cell:
+                continue
+            out.append({**cell, "publication": pub})
+            self.last[key] = cell
+        return out
+
+    def forget(self) -> None:
+        """Publish every cell again at the next tick (after a restart or rebalance)."""
+        self.last.clear()
+        self.rules = None
+
+
+def recompute(
+    spec: AggregateSpec,
+    messages: Iterable[tuple[str, Mapping[str, Any]]],
+    record_key: Callable[[str], int],
+) -> CellStore:
+    """The cells from decoded messages (event type, record), outside the stream."""
+    states: dict[str, dict[str, Any]] = {}
+    for event_type, record in messages:
+        if not reads(spec, event_type):
+            continue
+        subject = subject_of(spec, record)
+        states[subject] = apply(spec, states.get(subject), decoded_name(event_type), record)
+    store = CellStore(spec, cache(record_key))
+    for subject, state in states.items():
+        contrib = contributions(spec, subject, state)
+        if contrib:
+            store.replace(subject, contrib)
+    return store

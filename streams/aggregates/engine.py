@@ -1,0 +1,268 @@
+"""How an aggregate's state changes (pure): one subject's facts, and the cells they fill.
+
+Used alike by the stream processors (machinery.py) and by the batch recomputation
+(rebuild.py), so a recomputation from the log gives the same cells.
+
+- A *subject* is whatever the input topics are keyed by: a child (the person
+  pseudonym of a shared event) or, for the information map, an event id.
+- A subject's *state* holds its current *facts*: one small dict per record and
+  event type (the fields the aggregate needs from the latest version of that
+  record), plus the withdrawal in force for it, if any.
+- From the facts a pure function gives the subject's *contributions*: for each
+  cell, for each member (the child, or one of its records), a dict of numbers.
+- The cell store (cellstore.py) holds, for each cell, its members' values, and knows
+  each subject's contributions so a new set replaces the old one exactly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas import topics
+from streams.aggregates.publication import Table, expand_margins
+
+PURPOSE = "strategic_reporting"
+SUBJECT_CHARS = 16  # of the 32-character pseudonyms: collisions are negligible per aggregate
+WITHDRAWN = "subject_withdrawn"
+EVERYTHING = "*"
+
+Facts = Mapping[str, Mapping[str, Any]]
+Contribution = tuple[str, tuple[str, ...], str | None, dict[str, Any]]  # table, dims, unit, values
+
+
+@dataclass(frozen=True)
+class AggregateSpec:
+    """One live aggregate.
+
+    ``events`` are the share topics' event names (``referral``) it reads, or
+    ``ledger``; ``fact`` turns one shared event into the fact the aggregate keeps
+    (None to keep nothing); ``cells`` turns a subject's facts into contributions
+    ``(table, dims, unit, values)``, where ``unit`` is None when the member is
+    the subject itself, or a record's key when each record counts apart.
+    """
+
+    name: str
+    events: tuple[str, ...]
+    tables: tuple[Table, ...]
+    fact: Callable[[str, Mapping[str, Any]], dict[str, Any] | None]
+    cells: Callable[[Facts], Iterable[Contribution]]
+    shards: int = 0  # table entries of the cells: 0 one per subject, 1 one per cell
+    withdrawals: bool = True  # honours subject_withdrawn (every aggregate of shared events)
+    doc: str = ""
+
+    @property
+    def from_ledger(self) -> bool:
+        return self.events == ("ledger",)
+
+    def table(self, name: str) -> Table:
+        return next(t for t in self.tables if t.name == name)
+
+
+def input_topics(spec: AggregateSpec, prefix: str = "") -> list[str]:
+    """The topics an aggregate reads: only strategic reporting share topics (or the ledger)."""
+    if spec.from_ledger:
+        return [topics.ledger_topic(prefix)]
+    names = [topics.share_topic(PURPOSE, e, prefix) for e in spec.events]
+    if spec.withdrawals:
+        names.append(withdrawn_topic(prefix))
+    return names
+
+
+def withdrawn_topic(prefix: str = "") -> str:
+    return topics.share_topic(PURPOSE, WITHDRAWN, prefix)
+
+
+# --- subjects and facts -------------------------------------------------------------------
+
+
+def event_name(event_type: str) -> str:
+    """``case_management.referral`` -> ``referral`` (share topics are named by it)."""
+    return event_type.rsplit(".", 1)[-1]
+
+
+def decoded_name(event_type: str) -> str:
+    """The name apply() expects for a decoded message's event type (a shared event's name,
+    ``ledger`` or ``subject_withdrawn``)."""
+    return "ledger" if event_type == "platform.ledger_entry" else event_name(event_type)
+
+
+def reads(spec: AggregateSpec, event_type: str) -> bool:
+    """Whether the aggregate reads messages of this (decoded) event type."""
+    name = decoded_name(event_type)
+    if spec.from_ledger:
+        return name == "ledger"
+    return name in spec.events or (spec.withdrawals and name == WITHDRAWN)
+
+
+def subject_of(spec: AggregateSpec, record: Mapping[str, Any]) -> str:
+    if spec.from_ledger:
+        return record["event_id"]
+    if "share" not in record:  # a subject_withdrawn control message
+        return record["person_pseudonym"]
+    share = record["share"]
+    return share["person_pseudonym"] or share["record_pseudonym"]
+
+
+def fact_key(spec: AggregateSpec, name: str, record: Mapping[str, Any]) -> str:
+    if spec.from_ledger:
+        return f"{record['recipient']}|{record['purpose']}"
+    return f"{record['share']['record_pseudonym'][:SUBJECT_CHARS]}:{name}"
+
+
+def ms(value: Any) -> int:
+    if isinstance(value, dt.datetime):
+        return int(value.timestamp() * 1000)
+    return int(value or 0)
+
+
+def apply(
+    spec: AggregateSpec, state: Mapping[str, Any] | None, name: str, record: Mapping[str, Any]
+) -> dict[str, Any]:
+    """The subject's state after one decoded event (a shared event, ledger entry or withdrawal)."""
+    state = dict(state or {})
+    facts: dict[str, Any] = dict(state.get("f") or {})
+    state["f"] = facts
+    if name == WITHDRAWN:
+        return _withdraw(state, record)
+    key = fact_key(spec, name, record)
+    if not spec.from_ledger and (
+        record["share"]["operation"] == "PURGE" or withdrawn(state, name, key)
+    ):
+        facts.pop(key, None)
+        return state
+    fact = spec.fact(name, record)
+    if fact is None:
+        facts.pop(key, None)
+    else:
+        when = ms(record["decided_at"] if spec.from_ledger else record["share"]["event_time"])
+        facts[key] = {"e": name, "t": when, **fact}
+    return state
+
+
+def withdrawn(state: Mapping[str, Any], name: str, key: str) -> bool:
+    w = state.get("w")
+    if not w:
+        return False
+    if name not in w["types"] and EVERYTHING not in w["types"]:
+        return False
+    return not w["records"] or key.split(":", 1)[0] in w["records"]
+
+
+def _withdraw(state: dict[str, Any], message: Mapping[str, Any]) -> dict[str, Any]:
+    at = ms(message["effective_at"])
+    if state.get("w") and state["w"]["at"] > at:
+        return state  # an older message than the one in force
+    types = sorted({event_name(t) if t != EVERYTHING else t for t in message["event_types"]})
+    records = sorted(r[:SUBJECT_CHARS] for r in message.get("record_pseudonyms") or [])
+    if not types:
+        state.pop("w", None)
+        return state
+    state["w"] = {"types": types, "records": records, "at": at}
+    state["f"] = {k: f for k, f in state["f"].items() if not withdrawn(state, f["e"], k)}
+    return state
+
+
+# --- contributions ------------------------------------------------------------------------
+
+
+def contributions(
+    spec: AggregateSpec, subject: str, state: Mapping[str, Any] | None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """cell key -> member -> values, for one subject's current facts."""
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    facts = (state or {}).get("f") or {}
+    if not facts:
+        return out
+    sub = subject[:SUBJECT_CHARS]
+    tables = {t.name: t for t in spec.tables}
+    for table, dims, unit, values in spec.cells(facts):
+        values = {k: v for k, v in values.items() if v}
+        if not values:
+            continue
+        member = sub if unit is None else f"{sub}:{unit[:SUBJECT_CHARS]}"
+        t = tables[table]
+        for cell_dims in expand_margins(t, tuple(dims)):
+            cell = out.setdefault(t.key(cell_dims), {})
+            if member in cell:  # one member twice in a cell (and in totals): add up
+                cell[member] = _added(cell[member], values)
+            else:
+                cell[member] = dict(values)
+    return out
+
+
+def _added(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    out = dict(a)
+    for k, v in b.items():
+        out[k] = out.get(k, []) + v if k == "_s" else out.get(k, 0) + v
+    return out
+
+
+def record_key(pseudonymiser: Any, aggregate: str, member: str) -> int:
+    """A member's secret record key for the cell key method: keyed, so only Chorus knows it."""
+    return int(
+        pseudonymiser.pseudonym("disclosure", "record_key", f"{aggregate}:{member}")[:16], 16
+    )
+
+
+def changes(
+    old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]
+) -> dict[str, Mapping[str, Any]]:
+    """The cells whose members' values differ ({} for a cell left), for a partial delta."""
+    return {c: new.get(c, {}) for c in set(old) | set(new) if old.get(c) != new.get(c)}
+
+
+@dataclass
+class Step:
+    """What one batch of events does to an aggregate: table writes, deltas, rejects."""
+
+    writes: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    deltas: list[dict[str, Any]] = field(default_factory=list)
+    rejected: list[tuple[int, Exception]] = field(default_factory=list)
+
+
+def step(
+    spec: AggregateSpec,
+    get_state: Callable[[str], Mapping[str, Any] | None],
+    sent: set[str],
+    items: Iterable[tuple[int, str, Mapping[str, Any], int]],
+) -> Step:
+    """Apply a batch of decoded events ``(index, name, record, partition)`` to the subjects.
+
+    Each subject's delta is what changed in its contributions over the batch,
+    or everything when it has not been sent since ``sent`` was last emptied
+    (a restart or rebalance), so a delta lost in a crash is made good by the
+    first one after it. ``writes`` are the subjects' new states, with the
+    partition their changelog entry belongs to.
+    """
+    out = Step()
+    before: dict[str, Mapping[str, Any] | None] = {}
+    after: dict[str, dict[str, Any]] = {}
+    partitions: dict[str, int] = {}
+    for index, name, record, partition in items:
+        try:
+            subject = subject_of(spec, record)
+            if subject not in after:
+                before[subject] = get_state(subject)
+            after[subject] = apply(spec, after.get(subject, before[subject]), name, record)
+            partitions[subject] = partition
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            out.rejected.append((index, err))
+    for subject, new in after.items():
+        old = before[subject]
+        sub = subject[:SUBJECT_CHARS]
+        if new == old and sub in sent:
+            continue  # a replay of what was already counted and sent
+        contrib = contributions(spec, subject, new)
+        if contrib or (old or {}).get("h"):
+            new["h"] = 1  # it has had contributions: its first delta is always sent
+            if sub not in sent:
+                out.deltas.append({"s": sub, "c": contrib, "full": True})
+            elif change := changes(contributions(spec, subject, old), contrib):
+                out.deltas.append({"s": sub, "c": change, "full": False})
+        if new != old:
+            out.writes[subject] = (partitions[subject], new)
+        sent.add(sub)
+    return out

@@ -1,0 +1,108 @@
+"""The information map: categories of information, who receives them, what never reaches."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from streams.aggregates import cellstore
+from streams.aggregates import information_map as im
+from streams.aggregates.synthetic import Synth, ledger_entries
+from tests.unit.test_aggregates_engine import key
+
+T = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+
+
+def entry(event_id, purpose, outcome="SHARED", transformed=(), withheld=(), reason="ok"):
+    return {
+        "event_id": event_id,
+        "event_type": "voice.statement_recorded",
+        "event_time": T,
+        "subject_ref": None,
+        "recipient": "r",
+        "purpose": purpose,
+        "outcome": outcome,
+        "reason": reason,
+        "lawful_basis": None,
+        "fields_transformed": [{"field": f, "transform": t} for f, t in transformed],
+        "fields_withheld": list(withheld),
+        "policy_revision": "p",
+        "decided_at": T,
+        "share_topic": None,
+    }
+
+
+def cells(*entries):
+    store = cellstore.recompute(
+        im.SPEC, [("platform.ledger_entry", e) for e in entries], key(im.SPEC)
+    )
+    return store.counts(), store
+
+
+def test_fields_fall_into_categories_and_voice_is_marked():
+    assert im.category("voice.statement_recorded", "text") == "own_words"
+    assert im.category("voice.voice_note_recorded", "items[].text") == "own_words"
+    assert im.category("voice.statement_recorded", "themes") == "views_and_scores"
+    assert im.category("voice.statement_recorded", "consent_for_reports") == "wishes_about_sharing"
+    assert im.category("case_management.cla_review", "participation") == "views_and_scores"
+    assert im.category("case_management.cla_review", "review_id") == "identifiers"
+    assert im.category("case_management.cla_review", "review_date") == "dates"
+    assert im.category("case_management.person_registered", "postcode") == "location"
+    assert im.category("case_management.referral", "referral_source") == "details"
+    assert im.voice("own_words") == "yes" and im.voice("dates") == "no"
+
+
+def test_text_withheld_for_want_of_consent_never_reaches_strategic_reporting_with_the_reason():
+    e1 = entry(
+        "e1",
+        "strategic_reporting",
+        transformed=[("themes", "keep")],
+        withheld=["text"],
+        reason="allowed; free text withheld: verbatim quotes not agreed",
+    )
+    e2 = entry("e1", "safeguarding", transformed=[("themes", "keep"), ("text", "keep")])
+    counts, store = cells(e1, e2)
+    s = store.summaries()["collected|voice.statement_recorded|own_words|yes"]
+    assert s.value("n") == 1 and s.value("sr") == 0
+    notes = im.COLLECTED.annotate(s)
+    assert notes["reaches_strategic_reporting"] == "never"
+    assert notes["reason_not_in_strategic_reporting"] == im.NO_QUOTES
+    assert counts["received|voice.statement_recorded|own_words|yes|safeguarding"] == 1
+    assert "received|voice.statement_recorded|own_words|yes|strategic_reporting" not in counts
+
+
+def test_a_redecided_event_replaces_its_earlier_decision():
+    first = entry(
+        "e1", "strategic_reporting", outcome="NOT_SHARED", withheld=["text", "themes"], reason="no"
+    )
+    again = entry("e1", "strategic_reporting", transformed=[("themes", "keep")], withheld=["text"])
+    counts, store = cells(first, again)
+    assert (
+        store.summaries()["collected|voice.statement_recorded|views_and_scores|yes"].value("sr")
+        == 1
+    )
+    assert counts["collected|voice.statement_recorded|views_and_scores|yes"] == 1
+
+
+def test_a_denied_event_gives_the_policys_reason():
+    denied = entry(
+        "e2",
+        "strategic_reporting",
+        outcome="NOT_SHARED",
+        withheld=["themes"],
+        reason="the person objects; x",
+    )
+    _, store = cells(denied)
+    notes = im.COLLECTED.annotate(
+        store.summaries()["collected|voice.statement_recorded|views_and_scores|yes"]
+    )
+    assert notes["reason_not_in_strategic_reporting"] == "the person objects"
+
+
+def test_the_map_of_a_synthetic_la_follows_the_policy_data():
+    events = Synth(seed=2).population(150)
+    store = cellstore.recompute(im.SPEC, list(ledger_entries(events)), key(im.SPEC))
+    summaries = store.summaries()
+    own_words = summaries["collected|health.parent_comment_recorded|own_words|yes"]
+    assert 0 < own_words.value("sr") < own_words.value("n")  # redacted only with consent
+    names = summaries["collected|case_management.person_registered|identifiers|no"]
+    assert names.value("n") > 0 and names.value("sr") == 0  # names never reach it
