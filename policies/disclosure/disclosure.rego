@@ -91,35 +91,77 @@ problems contains msg if {
 	msg := sprintf("disclosure.%s must be a number in policies/data/disclosure.yaml", [key])
 }
 
+# METADATA
+# title: A problem with the disclosure settings
+# description: One check of policies/data/disclosure.yaml; a worker publishes nothing while any fails.
+# custom:
+#   legal_basis: UK GDPR Art. 5(1)(c) data minimisation; ONS/GSS disclosure control guidance
+#   on_failure: nothing is published until the setting is fixed
 problems contains "disclosure.round_to must be 1 or more" if {
 	settings.round_to < 1
 }
 
+# METADATA
+# title: A problem with the disclosure settings
+# description: One check of policies/data/disclosure.yaml; a worker publishes nothing while any fails.
+# custom:
+#   legal_basis: UK GDPR Art. 5(1)(c) data minimisation; ONS/GSS disclosure control guidance
+#   on_failure: nothing is published until the setting is fixed
 problems contains "disclosure.min_denominator must be above suppress_at_or_below" if {
 	object.get(settings, "min_denominator", 20) <= settings.suppress_at_or_below
 }
 
+# METADATA
+# title: A problem with the disclosure settings
+# description: One check of policies/data/disclosure.yaml; a worker publishes nothing while any fails.
+# custom:
+#   legal_basis: UK GDPR Art. 5(1)(c) data minimisation; ONS/GSS disclosure control guidance
+#   on_failure: nothing is published until the setting is fixed
 problems contains "disclosure.perturbation.count_table is empty" if {
 	count(perturbation.count_table) == 0
 }
 
+# METADATA
+# title: A problem with the disclosure settings
+# description: One check of policies/data/disclosure.yaml; a worker publishes nothing while any fails.
+# custom:
+#   legal_basis: UK GDPR Art. 5(1)(c) data minimisation; ONS/GSS disclosure control guidance
+#   on_failure: nothing is published until the setting is fixed
 problems contains "disclosure.perturbation.count_table probabilities must add up to 1" if {
 	count(perturbation.count_table) > 0
 	total := sum([row.probability | some row in perturbation.count_table])
 	abs(total - 1) > 0.000001
 }
 
+# METADATA
+# title: A problem with the disclosure settings
+# description: One check of policies/data/disclosure.yaml; a worker publishes nothing while any fails.
+# custom:
+#   legal_basis: UK GDPR Art. 5(1)(c) data minimisation; ONS/GSS disclosure control guidance
+#   on_failure: nothing is published until the setting is fixed
 problems contains "disclosure.perturbation.count_table must have mean 0 (no bias)" if {
 	count(perturbation.count_table) > 0
 	mean := sum([x | some row in perturbation.count_table; x := row.value * row.probability])
 	abs(mean) > 0.000001
 }
 
+# METADATA
+# title: A problem with the disclosure settings
+# description: One check of policies/data/disclosure.yaml; a worker publishes nothing while any fails.
+# custom:
+#   legal_basis: UK GDPR Art. 5(1)(c) data minimisation; ONS/GSS disclosure control guidance
+#   on_failure: nothing is published until the setting is fixed
 problems contains "disclosure.perturbation values must be smaller than suppress_at_or_below" if {
 	some row in perturbation.count_table
 	abs(row.value) >= settings.suppress_at_or_below
 }
 
+# METADATA
+# title: A problem with the disclosure settings
+# description: One check of policies/data/disclosure.yaml; a worker publishes nothing while any fails.
+# custom:
+#   legal_basis: UK GDPR Art. 5(1)(c) data minimisation; ONS/GSS disclosure control guidance
+#   on_failure: nothing is published until the setting is fixed
 problems contains msg if {
 	some name, m in object.union({"default": perturbation.default_method}, perturbation.methods)
 	not m in {"cell_key", "rounding"}
