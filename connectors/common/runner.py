@@ -68,6 +68,10 @@ class ConnectorRunner:
         state = Path(s["state_dir"])
         self.positions = PositionStore(state / f"{self.name}.position.json")
         self.totals = PositionStore(state / f"{self.name}.status.json")
+        # Read once, then kept in memory: this runner is the only writer of both files.
+        self._position: dict[str, Any] | None = None
+        self._position_read = False
+        self._totals: dict[str, Any] | None = None
         self.dlq_topic = topics.dlq_topic("connector", self.prefix)
         self._publisher: Publisher | None = None
         self._lag_at = 0.0
@@ -81,7 +85,9 @@ class ConnectorRunner:
         return self._publisher
 
     def position(self) -> dict[str, Any] | None:
-        return self.positions.load()
+        if not self._position_read:
+            self._position, self._position_read = self.positions.load(), True
+        return self._position
 
     def lag(self) -> int:
         return self.connector.lag(self.position())
@@ -142,6 +148,7 @@ class ConnectorRunner:
             _restore(stats, before)
             raise
         self.positions.save(batch.position)
+        self._position, self._position_read = batch.position, True
         stats.read += batch.read
         stats.batches += 1
         self._record(stats, before, batch.read)
@@ -155,21 +162,22 @@ class ConnectorRunner:
             metrics.DEAD_LETTERED.labels(self.name, rule).inc(n)
         now = time.time()
         metrics.LAST_SUCCESS.labels(self.name).set(now)
-        totals = self.totals.load() or {}
+        if self._totals is None:
+            self._totals = self.totals.load() or {}
+        totals = self._totals
         by_rule = Counter(totals.get("dead_lettered_by_rule", {}))
         by_rule.update(stats.by_rule - before.by_rule)
-        self.totals.save(
-            {
-                "read": totals.get("read", 0) + read,
-                "published": totals.get("published", 0) + stats.published - before.published,
-                "dead_lettered": totals.get("dead_lettered", 0)
-                + stats.dead_lettered
-                - before.dead_lettered,
-                "dead_lettered_by_rule": dict(by_rule),
-                "retries": totals.get("retries", 0) + stats.retries - before.retries,
-                "last_success": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(),
-            }
-        )
+        self._totals = {
+            "read": totals.get("read", 0) + read,
+            "published": totals.get("published", 0) + stats.published - before.published,
+            "dead_lettered": totals.get("dead_lettered", 0)
+            + stats.dead_lettered
+            - before.dead_lettered,
+            "dead_lettered_by_rule": dict(by_rule),
+            "retries": totals.get("retries", 0) + stats.retries - before.retries,
+            "last_success": dt.datetime.fromtimestamp(now, dt.UTC).isoformat(),
+        }
+        self.totals.save(self._totals)
 
     def _update_lag(self, force: bool = False) -> None:
         if force or time.monotonic() - self._lag_at > LAG_EVERY_S:
