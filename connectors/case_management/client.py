@@ -75,6 +75,36 @@ def _dicts(conn: Connection, query: Any) -> list[Row]:
     return [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
 
 
+def _select_all(conn: Connection, table: Table) -> str:
+    quote = conn.dialect.identifier_preparer.quote
+    return f"SELECT {', '.join(quote(c.name) for c in table.columns)} FROM {quote(table.name)}"
+
+
+def _driver_rows(conn: Connection, table: Table, sql: str, params: Any) -> list[Row]:
+    """Rows of ``sql`` (selecting every column of ``table``) through the driver's own cursor.
+
+    Used on SQLite and PostgreSQL for the bulk reads of a batch: building SQLAlchemy's
+    Row objects and then dicts cost about as much as the query itself (measured), and a
+    batch of plain tuples is all a mapping needs. Table and column names come from
+    ``ssd.py``, never from input; values are always bound parameters. SQLite hands back
+    dates as the ISO text SQLAlchemy stored, so they are parsed here.
+    """
+    names = [c.name for c in table.columns]
+    cursor = conn.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    finally:
+        cursor.close()
+    rows = [dict(zip(names, r, strict=True)) for r in found]
+    if conn.dialect.name == "sqlite":
+        for name, parse in _sqlite_converters(table):
+            for row in rows:
+                if row[name] is not None:
+                    row[name] = parse(row[name])
+    return rows
+
+
 def _sqlite_converters(table: Table) -> list[tuple[str, Any]]:
     """SQLite hands dates and times back as the ISO text SQLAlchemy stored them as."""
     out: list[tuple[str, Any]] = []
@@ -141,6 +171,13 @@ class CaseManagementClient:
         self, conn: Connection, table: Table, key: str, after: Any, limit: int
     ) -> list[Row]:
         """Rows after key ``after`` in key order (the snapshot)."""
+        dialect = conn.dialect.name
+        if dialect in ("sqlite", "postgresql") and not isinstance(after, dt.date):
+            k = conn.dialect.identifier_preparer.quote(key)
+            mark = "?" if dialect == "sqlite" else "%s"
+            where = "" if after is None else f" WHERE {k} > {mark}"
+            sql = f"{_select_all(conn, table)}{where} ORDER BY {k} LIMIT {int(limit)}"
+            return _driver_rows(conn, table, sql, () if after is None else (after,))
         q = select(table).order_by(table.c[key]).limit(limit)
         if after is not None:
             q = q.where(table.c[key] > after)
@@ -174,26 +211,15 @@ class CaseManagementClient:
                 out.extend(_dicts(conn, select(table).where(table.c[column].in_(chunk))))
             return out
         quote = conn.dialect.identifier_preparer.quote
-        names = [c.name for c in table.columns]
-        head = f"SELECT {', '.join(map(quote, names))} FROM {quote(table.name)} WHERE "
+        head = f"{_select_all(conn, table)} WHERE "
         out = []
-        if dialect == "postgresql":
-            for chunk in _chunks(wanted):
-                result = conn.exec_driver_sql(
-                    f"{head}{quote(column)} = ANY(%(v)s)", {"v": list(chunk)}
-                )
-                out.extend(dict(zip(names, r, strict=True)) for r in result.fetchall())
-            return out
-        convert = _sqlite_converters(table)
         for chunk in _chunks(wanted):
-            marks = ", ".join("?" * len(chunk))
-            result = conn.exec_driver_sql(f"{head}{quote(column)} IN ({marks})", tuple(chunk))
-            for r in result.fetchall():
-                row = dict(zip(names, r, strict=True))
-                for name, parse in convert:
-                    if row[name] is not None:
-                        row[name] = parse(row[name])
-                out.append(row)
+            if dialect == "postgresql":
+                sql = f"{head}{quote(column)} = ANY(%(v)s)"
+                out += _driver_rows(conn, table, sql, {"v": list(chunk)})
+            else:
+                marks = ", ".join("?" * len(chunk))
+                out += _driver_rows(conn, table, f"{head}{quote(column)} IN ({marks})", chunk)
         return out
 
     def last_mark(

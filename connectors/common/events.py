@@ -3,16 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import uuid
 from typing import Any
 
 # Fixed namespace for event ids: uuid5(namespace, system|entity|key|version).
 EVENT_ID_NAMESPACE = uuid.UUID("5b0c4bd4-5f43-4a0e-9a55-9c1b2f0e6d11")
+_NAMESPACE_BYTES = EVENT_ID_NAMESPACE.bytes
 
 
 def event_id(source_instance: str, entity: str, key: str, version: str) -> str:
-    """Deterministic from source system, record and version: re-publishing is idempotent."""
-    return str(uuid.uuid5(EVENT_ID_NAMESPACE, f"{source_instance}|{entity}|{key}|{version}"))
+    """Deterministic from source system, record and version: re-publishing is idempotent.
+
+    The value is exactly ``uuid.uuid5(EVENT_ID_NAMESPACE, "instance|entity|key|version")``
+    (a unit test holds the two equal), computed without building UUID objects: the
+    standard library's uuid5 and str() took a fifth of the connector's mapping time.
+    """
+    name = f"{source_instance}|{entity}|{key}|{version}".encode()
+    raw = bytearray(hashlib.sha1(_NAMESPACE_BYTES + name, usedforsecurity=False).digest()[:16])
+    raw[6] = (raw[6] & 0x0F) | 0x50  # version 5
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def utc(value: dt.datetime | dt.date) -> dt.datetime:

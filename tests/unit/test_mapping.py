@@ -1,8 +1,9 @@
 import datetime as dt
+import uuid
 
 import pytest
 
-from connectors.common.events import event_id
+from connectors.common.events import EVENT_ID_NAMESPACE, event_id
 from schemas.errors import ContractError
 from tests.examples import referral, referral_row
 
@@ -23,6 +24,20 @@ def test_event_id_is_deterministic_per_record_version():
     later = referral(last_updated=dt.datetime(2025, 4, 1))
     assert later["envelope"]["event_id"] != a["envelope"]["event_id"]
     assert event_id("x", "t", "k", "v") != event_id("y", "t", "k", "v")
+
+
+@pytest.mark.parametrize(
+    "parts",
+    [
+        ("lcs-main", "ssd_person", "C0000001", "2025-03-01T09:00:00"),
+        ("hv", "Observation", "obs-1", "2024-01-01T00:00:00+00:00"),
+        ("x", "é", "ü", ""),
+    ],
+)
+def test_event_id_is_the_standard_uuid5_of_the_record_version(parts):
+    expected = uuid.uuid5(EVENT_ID_NAMESPACE, "|".join(parts))
+    assert event_id(*parts) == str(expected)
+    assert uuid.UUID(event_id(*parts)).version == 5
 
 
 @pytest.mark.parametrize(
