@@ -39,6 +39,13 @@ def add_parser(sub: Any) -> None:
         "--seed", type=int, default=1, help="random seed; the same seed gives the same LA"
     )
     synth.add_argument(
+        "--care-leavers",
+        type=int,
+        default=None,
+        help="care leavers aged 17-21 beside the children (default: 0.45%% of --children, "
+        "the national rate); a small LA needs more for care leaver cells large enough to publish",
+    )
+    synth.add_argument(
         "--sources",
         default=",".join(SOURCES),
         help=f"comma-separated sources to write (default {','.join(SOURCES)})",
@@ -104,7 +111,12 @@ def run(args: argparse.Namespace) -> int:
         started = time.monotonic()
         summary = write_case_management_db(
             db_url,
-            SynthOptions(children=args.children, seed=args.seed, la_code=LA_CODE),
+            SynthOptions(
+                children=args.children,
+                seed=args.seed,
+                la_code=LA_CODE,
+                care_leavers=args.care_leavers,
+            ),
             overwrite=args.overwrite,
         )
         print(f"case management: {summary.rows} in {time.monotonic() - started:.1f}s")

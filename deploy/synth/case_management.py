@@ -83,6 +83,8 @@ class SynthOptions:
     la_code: str = "999"  # fictitious LA number, used in UPN positions 2-4 and events
     start: date = date(2024, 4, 1)  # contacts, referrals and episodes fall in [start, end]
     end: date = date(2026, 3, 31)
+    #: care leavers beside the children; None: the national rate (0.45% of children)
+    care_leavers: int | None = None
 
     def __post_init__(self) -> None:
         if isinstance(self.children, bool) or not isinstance(self.children, int):
@@ -93,12 +95,21 @@ class SynthOptions:
             raise SynthError("la_code must be exactly 3 digits")
         if self.start > self.end:
             raise SynthError("start must not be after end")
+        if self.care_leavers is not None and (
+            isinstance(self.care_leavers, bool)
+            or not isinstance(self.care_leavers, int)
+            or not 0 <= self.care_leavers <= MAX_CHILDREN - self.children
+        ):
+            raise SynthError(
+                f"care_leavers must be an integer between 0 and {MAX_CHILDREN - self.children}"
+            )
 
     @property
     def young_people(self) -> tuple[int, int]:
         """How many care leavers and former children, within the NHS number range."""
         room = MAX_CHILDREN - self.children
-        leavers = min(room, round(self.children * _CARE_LEAVER_RATE))
+        rate = round(self.children * _CARE_LEAVER_RATE)
+        leavers = min(room, rate if self.care_leavers is None else self.care_leavers)
         return leavers, min(room - leavers, round(self.children * _FORMER_CHILD_RATE))
 
 

@@ -1,0 +1,1 @@
+"""`chorus dashboard`: a live web page of every aggregate's published cells."""
