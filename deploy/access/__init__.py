@@ -1,0 +1,1 @@
+"""Who may do what on Kafka: principals and ACLs derived from the policy data."""
