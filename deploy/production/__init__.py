@@ -1,0 +1,1 @@
+"""Production deployment files (docker compose and Kubernetes), rendered from the access plan."""
