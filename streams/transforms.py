@@ -9,6 +9,9 @@ record (``scope.purpose``) or inside each element of a list of records
 text. A nested field that no transform names is kept with its parent. Inside a
 record the shared schema keeps the source types, so nested values are not
 rewritten to ISO strings the way top-level dates are.
+
+``redact`` replaces free text by a marker; ``scrub`` keeps the words and replaces
+the identifying details in them (names, NHS numbers, dates ...; streams/scrubbing.py).
 """
 
 from __future__ import annotations
@@ -20,11 +23,12 @@ from typing import Any
 
 from schemas.errors import ContractError
 from streams.pseudonyms import Pseudonymiser
+from streams.scrubbing import scrub
 
 REDACTED = "[redacted]"
 AGE_BANDS = ((0, 0, "under 1"), (1, 4, "1-4"), (5, 9, "5-9"), (10, 15, "10-15"), (16, 200, "16+"))
 TRANSFORMS = frozenset(
-    {"keep", "pseudonymise", "month", "year", "district", "age_band", "redact", "drop"}
+    {"keep", "pseudonymise", "month", "year", "district", "age_band", "redact", "scrub", "drop"}
 )
 EACH = "[]"  # a path segment ending in [] is a list: what follows applies to each element
 
@@ -132,6 +136,10 @@ def _transform(
         return age_band(value)
     if action == "redact":
         return None if value is None else REDACTED
+    if action == "scrub":
+        if value is not None and not isinstance(value, str):
+            raise ContractError("transform.not_text", "cannot scrub a value that is not text")
+        return None if value is None else scrub(value)
     if action == "drop":
         return None
     raise ContractError(

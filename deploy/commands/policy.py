@@ -1,10 +1,11 @@
 """`chorus policy test|explain|impact|push`: the sharing policy, for IG officers.
 
 - ``test`` runs OPA's own tests of policies/ (with coverage) and the YAML case
-  table in policies/cases/ against the running OPA server.
+  table in policies/cases/ against the running OPA server (deploy/commands/policy_suite.py).
 - ``explain`` says, in plain English, what the policy decides for one event,
   recipient and purpose: allowed or not, why, under which agreement, and what
-  happens to every field. It never prints the event's values.
+  happens to every field. It never prints the event's values
+  (deploy/commands/policy_explain.py).
 - ``impact`` replays recent source events through the current and a candidate policy
   folder and reports what would change (deploy/commands/policy_impact.py).
 - ``push`` builds a bundle of a policy folder and loads it into the running OPA, so
@@ -34,8 +35,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import json
-import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,17 +67,16 @@ HOLDERS = {"CHILD", "YOUNG_PERSON", "PARENT_CARER", "OTHER_WITH_PR"}
 COMPETENCE = {"GILLICK_COMPETENT", "NOT_COMPETENT", "NOT_ASSESSED"}
 DECISIONS = {"ALLOW", "OBJECT"}
 OVERRIDE_REASONS = {"SIGNIFICANT_HARM", "LEGAL_DUTY", "OTHER"}
-TRANSFORMS = {"keep", "pseudonymise", "month", "year", "district", "age_band", "redact", "drop"}
-
-WHAT_HAPPENS = {
-    "keep": "kept",
-    "pseudonymise": "replaced by a pseudonym for this purpose",
-    "month": "generalised to the month (YYYY-MM)",
-    "year": "generalised to the year (YYYY)",
-    "district": "cut to the postcode district",
-    "age_band": "put into an age band",
-    "redact": "redacted (the words replaced by a marker)",
-    "drop": "withheld",
+TRANSFORMS = {
+    "keep",
+    "pseudonymise",
+    "month",
+    "year",
+    "district",
+    "age_band",
+    "redact",
+    "scrub",
+    "drop",
 }
 
 
@@ -306,195 +304,6 @@ def evaluate_cases(cases: list[Case], opa_url: str) -> list[CaseResult]:
     return asyncio.run(_evaluate(cases, opa_url))
 
 
-# --- OPA's own tests --------------------------------------------------------------------
-
-
-@dataclass
-class OpaTestReport:
-    passed: int
-    failed: list[str]
-    coverage: float
-    output: str
-
-    @property
-    def ok(self) -> bool:
-        return not self.failed and self.coverage >= MIN_COVERAGE
-
-
-def opa_test(opa_binary: Path, policies: Path = POLICIES_DIR) -> OpaTestReport:
-    """`opa test --coverage` on policies/: the tests that ran, those that failed, coverage %."""
-    if not opa_binary.exists():
-        raise UserError(f"OPA is not installed at {opa_binary}; run `chorus stack install` first")
-    verbose = subprocess.run(
-        [str(opa_binary), "test", str(policies), "--format=json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    try:
-        results = json.loads(verbose.stdout or "[]")
-    except json.JSONDecodeError:
-        return OpaTestReport(0, ["(opa could not load the policies)"], 0.0, verbose.stderr)
-    failed = [f"{r['package']}.{r['name']}" for r in results if r.get("fail") or r.get("error")]
-    passed = len(results) - len(failed)
-    cov = subprocess.run(
-        [str(opa_binary), "test", str(policies), "--coverage", "--format=json"],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    try:
-        coverage = float(json.loads(cov.stdout).get("coverage", 0.0))
-    except (json.JSONDecodeError, AttributeError):
-        coverage = 0.0
-    return OpaTestReport(passed, failed, coverage, verbose.stderr)
-
-
-# --- explain ---------------------------------------------------------------------------
-
-
-def _field_paths(schema_fields: list[dict[str, Any]], prefix: str = "") -> list[str]:
-    """Every field path of a record type: top-level names and nested ones (items[].text)."""
-    paths = []
-    for f in schema_fields:
-        if not prefix and f["name"] == "envelope":
-            continue
-        path = f"{prefix}{f['name']}"
-        paths.append(path)
-        record, each = _record_inside(f["type"])
-        if record is not None:
-            paths += _field_paths(record["fields"], f"{path}{'[]' if each else ''}.")
-    return paths
-
-
-def _record_inside(t: Any) -> tuple[dict[str, Any] | None, bool]:
-    """The record type a field holds (directly, optionally, or as list elements), if any."""
-    for branch in t if isinstance(t, list) else [t]:
-        if isinstance(branch, dict) and branch.get("type") == "record":
-            return branch, False
-        if isinstance(branch, dict) and branch.get("type") == "array":
-            inner, _ = _record_inside(branch["items"])
-            if inner is not None:
-                return inner, True
-    return None, False
-
-
-def _parent(path: str) -> str | None:
-    if "." not in path:
-        return None
-    head = path.rsplit(".", 1)[0]
-    return head[:-2] if head.endswith("[]") else head
-
-
-def field_fates(paths: list[str], transforms: dict[str, str]) -> list[tuple[str, str]]:
-    """(path, what happens to it) for every field path, in schema order."""
-    fates: list[tuple[str, str]] = []
-    kept: set[str] = set()
-    for path in paths:
-        parent, listed = _parent(path), transforms.get(path)
-        if parent is not None and parent not in kept:
-            fates.append((path, f"withheld with {parent}"))
-            continue
-        if parent is not None and listed is None:
-            action, fate = "keep", f"kept with {parent}"
-        else:
-            action = listed or "drop"
-            fate = WHAT_HAPPENS.get(action, f"'{action}' (not a known transform)")
-        if action == "keep":
-            kept.add(path)
-        fates.append((path, fate))
-    return fates
-
-
-def read_json(path: Path, what: str) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UserError(f"{what} file {path} does not exist") from None
-    except json.JSONDecodeError as exc:
-        raise UserError(f"{what} file {path} is not JSON (line {exc.lineno})") from None
-
-
-def explain(
-    event: dict[str, Any],
-    recipient: str,
-    purpose: str,
-    date: str,
-    subject: Any,
-    opa_url: str,
-) -> list[str]:
-    """The plain-English explanation of one decision, as lines (no values from the event)."""
-    from schemas.catalogue import default_catalogue
-    from streams.gatekeeper.decision_input import decision_input
-
-    envelope = event.get("envelope") or {}
-    event_type = envelope.get("event_type")
-    if not event_type:
-        raise UserError(
-            "the event has no envelope.event_type; give a source event with its envelope"
-        )
-    try:
-        schema = default_catalogue().latest(event_type).schema
-    except KeyError:
-        raise UserError(f"event type '{event_type}' is not in schemas/avro") from None
-    decision_in = decision_input(event_type, event, recipient, purpose, date, subject)
-
-    async def ask():
-        from streams.policy_client import PolicyClient
-
-        client = PolicyClient(opa_url)
-        try:
-            return await client.decide(decision_in)
-        finally:
-            await client.close()
-
-    decision = asyncio.run(ask())
-    verdict = "ALLOWED" if decision.allow else "NOT ALLOWED"
-    lines = [
-        f"{verdict}: '{recipient}' receiving a '{event_type}' event for '{purpose}' on {date}",
-        "",
-        "Why:",
-        *[f"  - {r}" for r in decision.reasons],
-        "",
-        f"Lawful basis: {decision.lawful_basis or 'none (the purpose is not registered)'}",
-        f"Agreement:    {decision.agreement or 'none in force'}",
-        f"Categories:   {', '.join(decision.data_categories) or 'none listed'}",
-        f"Obligations:  {', '.join(sorted(decision.obligations)) or 'none'}",
-        "",
-    ]
-    if decision.allow:
-        ids = (
-            "replaced by a pseudonym for this purpose"
-            if "pseudonymise_subject" in decision.obligations
-            else "released (NHS number, UPN, LA child id)"
-        )
-        lines += ["What the recipient receives:", f"  child's identifiers: {ids}"]
-        paths = _field_paths(schema["fields"])
-        width = max(len(p) for p in paths)
-        lines += [f"  {p:<{width}}  {fate}" for p, fate in field_fates(paths, decision.transforms)]
-    else:
-        lines.append("Nothing from this event is shared with the recipient for this purpose.")
-    lines += ["", f"Policy revision: {decision.revision}"]
-    return lines
-
-
-def subject_state(raw: Any) -> Any:
-    from streams.gatekeeper.decision_input import SubjectState
-
-    if raw is None:
-        return None
-    if not isinstance(raw, dict) or set(raw) - SUBJECT_KEYS:
-        raise UserError(
-            "the subject file must be a JSON object with preferences, "
-            "safeguarding_concern and national_data_opt_out"
-        )
-    return SubjectState(
-        preferences=list(raw.get("preferences") or []),
-        safeguarding_concern=bool(raw.get("safeguarding_concern", False)),
-        national_data_opt_out=bool(raw.get("national_data_opt_out", False)),
-    )
-
-
 # --- the command --------------------------------------------------------------------------
 
 
@@ -580,47 +389,6 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     return policy
 
 
-def run_test(cases_dir: Path, opa_url: str, opa_binary: Path | None) -> int:
-    ok = True
-    if opa_binary is None:
-        print("policy: OPA binary not found; run `chorus stack install`")
-        ok = False
-    else:
-        report = opa_test(opa_binary)
-        status = "PASS" if not report.failed else "FAIL"
-        print(f"opa test: {status} {report.passed} passed, {len(report.failed)} failed")
-        for name in report.failed:
-            print(f"  FAIL {name}")
-        if report.output.strip() and report.failed:
-            print(report.output.strip()[-2000:])
-        enough = "ok" if report.coverage >= MIN_COVERAGE else f"below {MIN_COVERAGE:.0f}%"
-        print(f"opa coverage: {report.coverage:.1f}% ({enough})")
-        ok = ok and report.ok
-    cases = load_cases(cases_dir)
-    data = load_policy_data()
-    from schemas.catalogue import default_catalogue
-
-    event_types = default_catalogue().event_types()
-    invalid = {c.name: validate_case(c, data, event_types) for c in cases}
-    for name, problems in invalid.items():
-        for p in problems:
-            print(f"  INVALID {name}: {p}")
-    results = evaluate_cases([c for c in cases if not invalid[c.name]], opa_url)
-    failed = [r for r in results if not r.passed]
-    for r in failed:
-        print(f"  FAIL {r.case.name} ({r.case.file})")
-        for p in r.problems:
-            print(f"       {p}")
-    n_invalid = sum(1 for p in invalid.values() if p)
-    print(
-        f"cases: {len(results) - len(failed)} passed, {len(failed)} failed, "
-        f"{n_invalid} invalid, of {len(cases)} in {cases_dir}"
-    )
-    ok = ok and not failed and not n_invalid
-    print("policy: all passed" if ok else "policy: FAILED")
-    return EXIT_OK if ok else EXIT_FAILED
-
-
 def run(args: argparse.Namespace, opa_url: str, opa_binary: Path | None, env: Any = None) -> int:
     """Run `chorus policy <action>`; returns the exit code.
 
@@ -628,6 +396,8 @@ def run(args: argparse.Namespace, opa_url: str, opa_binary: Path | None, env: An
     pseudonymisation key (for each child's wishes) from the environment.
     """
     if args.action == "test":
+        from deploy.commands.policy_suite import run_test
+
         return run_test(args.cases, opa_url, opa_binary)
     if args.action == "impact":
         from deploy.commands.policy_impact import run_impact
@@ -639,15 +409,6 @@ def run(args: argparse.Namespace, opa_url: str, opa_binary: Path | None, env: An
         if opa_binary is None or not opa_binary.exists():
             raise UserError("OPA is not installed; run `chorus stack install` first")
         return run_push(opa_url, opa_binary, args.dir, args.bundle_dir)
-    event = read_json(args.event, "event")
-    if not isinstance(event, dict):
-        raise UserError(f"event file {args.event} must hold one JSON object")
-    subject = subject_state(read_json(args.subject, "subject") if args.subject else None)
-    date = args.date or dt.date.today().isoformat()
-    try:
-        dt.date.fromisoformat(date)
-    except ValueError:
-        raise UserError(f"--date '{date}' is not YYYY-MM-DD") from None
-    for line in explain(event, args.recipient, args.purpose, date, subject, opa_url):
-        print(line)
-    return EXIT_OK
+    from deploy.commands.policy_explain import run_explain
+
+    return run_explain(args, opa_url)

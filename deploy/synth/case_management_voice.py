@@ -4,7 +4,9 @@
 Form types and question codes are the ones connectors/case_management/voice_mapping.yaml
 declares, plus a form that is not voice at all (a CIN visit record), as real systems
 mix them. Every sentence is assembled from short TEMPLATES of invented wording: none
-comes from a real case, and no instrument's item wording is used (scores only).
+comes from a real case, and no instrument's item wording is used (scores only). A few
+templates name an invented person and a phone number from Ofcom's range for drama
+(01632 960xxx), as real statements do, so the sharing policy's scrubbing is exercised.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ _CHILD_THINGS = (
     "my friends from my old street",
     "going to the park",
     "homework",
+    "texting Callum on 01632 960412",
 )
 _CHILD_ENDINGS = (
     ".",
@@ -78,6 +81,7 @@ _YP_SENTENCES = (
     "I want a job in a garage.",
     "Cooking for myself is getting easier.",
     "I worry about money at the end of the month.",
+    "My PA Shona says I can ring her on 01632 960771 any time.",
 )
 _NOTE_ANSWERS = {
     "VNWhatMatters": (
@@ -89,6 +93,7 @@ _NOTE_ANSWERS = {
         "Their grandad picks them up twice a week.",
         "Mornings are calmer since the new routine.",
         "School have been kind and patient.",
+        "Nana Brenda has the kids on Fridays, her number is 01632 960058.",
     ),
     "VNWorries": (
         "Mornings are hard and we are often late.",

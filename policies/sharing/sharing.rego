@@ -291,11 +291,22 @@ default subject := {}
 subject := input.subject if is_object(input.subject)
 
 # METADATA
+# title: Free text transforms
+# description: >-
+#   The transforms a purpose lists for free text: redact (a marker instead of the
+#   words) and scrub (the words, with names, numbers, postcodes and dates replaced).
+# custom:
+#   legal_basis: UK GDPR Art. 5(1)(c) data minimisation
+#   on_failure: a field with another transform is not treated as free text
+free_text_transforms := {"redact", "scrub"}
+
+# METADATA
 # title: Own words only with consent to quotes
 # description: >-
 #   Outside the person's individual care, the free text of a voice event (the
-#   fields a purpose lists as redact, such as text and items[].text) is released,
-#   redacted, only when the person agreed to verbatim quotes; otherwise it is withheld.
+#   fields a purpose lists as redact or scrub, such as text and items[].text) is
+#   released, redacted or scrubbed, only when the person agreed to verbatim quotes;
+#   otherwise it is withheld.
 # custom:
 #   legal_basis: UK GDPR Art. 5(1)(c) data minimisation; the consent recorded with the view
 #   on_failure: the free text is withheld (drop)
@@ -332,7 +343,7 @@ transforms := {} if not allow
 #   legal_basis: UK GDPR Art. 5(1)(c)
 #   on_failure: the listed transform applies
 released_transform(listed) := "drop" if {
-	listed == "redact"
+	listed in free_text_transforms
 	withhold_own_words
 } else := listed
 
@@ -413,7 +424,7 @@ notes contains msg if {
 notes contains msg if {
 	withhold_own_words
 	some listed in purpose.events[input.event_type]
-	listed == "redact"
+	listed in free_text_transforms
 	msg := "the person's own words are withheld: they have not agreed to be quoted"
 }
 

@@ -260,12 +260,34 @@ test_opt_out_does_not_cover_social_care_records if {
 
 # --- voice ---------------------------------------------------------------------------
 
-test_voice_with_consent_to_count_and_quote_is_shared_redacted if {
+test_voice_with_consent_to_count_and_quote_is_shared_scrubbed_for_reporting if {
 	d := sharing.decision with input as statement
 	d.allow
-	d.transforms.text == "redact"
+	d.transforms.text == "scrub"
 	d.transforms.items == "keep"
 	d.transforms.themes == "keep"
+	not has_reason(d, "own words are withheld")
+}
+
+test_voice_note_item_text_is_scrubbed_with_consent_to_quote if {
+	d := sharing.decision with input as object.union(statement, {"event_type": "voice.voice_note_recorded"})
+	d.allow
+	d.transforms["items[].text"] == "scrub"
+}
+
+test_research_gets_quoted_words_redacted_not_scrubbed if {
+	d := sharing.decision with input as with_subject(
+		object.union(statement, {"purpose": "research", "recipient": "university_research_unit"}),
+		{"preferences": [{"expressed_by": "YOUNG_PERSON", "decision": "ALLOW"}]},
+	)
+	d.allow
+	d.transforms.text == "redact"
+}
+
+test_parent_comment_with_consent_to_quote_stays_redacted_for_reporting if {
+	d := sharing.decision with input as object.union(statement, {"event_type": "health.parent_comment_recorded"})
+	d.allow
+	d.transforms.text == "redact"
 }
 
 test_voice_without_consent_to_quote_withholds_the_words if {

@@ -23,6 +23,7 @@ import datetime as dt
 import json
 import logging
 import weakref
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -35,12 +36,13 @@ from faust.exceptions import PartitionsMismatch
 from schemas import topics as catalogue
 from schemas.errors import ContractError
 from schemas.share import share_event_type
-from streams import topics
+from streams import metrics, topics
 from streams.context import StreamContext
 from streams.dead_letters import dead_letter
+from streams.gatekeeper import withdrawals
 from streams.gatekeeper.decision_input import decision_input
 from streams.gatekeeper.sharing import ledger_entry, share_headers, shared_event
-from streams.gatekeeper.subjects import subject_state, updated
+from streams.gatekeeper.subjects import PREFERENCE, subject_state, updated
 from streams.identity.agent import PERSON_KEY_HEADER
 from streams.policy_client import BypassPolicy, Decision, PolicyError
 
@@ -82,6 +84,10 @@ def register(app: faust.App, ctx: StreamContext) -> None:
     if app.producer.max_batch_size < PRODUCER_BATCH_BYTES:
         app.producer.max_batch_size = PRODUCER_BATCH_BYTES
     decider = _decider(ctx, settings.policy_mode)
+    check_withdrawals = settings.policy_mode == "opa"  # no policy is asked when bypassed
+    withdrawn_topic = withdrawals.withdrawn_topic(prefix)
+    event_types = withdrawals.source_event_types()
+    decided: Counter[tuple[str, bool]] = Counter()  # (purpose, allowed): counted per batch
 
     def share_for(purpose: str, event_type: str) -> str:
         name = share_topics.get((purpose, event_type))
@@ -113,6 +119,32 @@ def register(app: faust.App, ctx: StreamContext) -> None:
         )
         return Outgoing(dlq, msg.key, ctx.codec.encode("platform.dead_letter", value))
 
+    async def withdraw(
+        pkey: str, state: dict, env: dict, subs: list[tuple[str, str]], today: str, out: list
+    ) -> dict:
+        """Check what the person's wishes withdraw from strategic reporting; say so if changed."""
+        recipients = [r for r, p in subs if p == withdrawals.PURPOSE]
+        subject = subject_state(state)
+        if not recipients or subject is None:
+            return state
+
+        async def ask(question: dict[str, Any]) -> Decision:
+            return await with_policy(lambda: policy.decide(question))
+
+        types = await withdrawals.withdrawn_types(ask, recipients, event_types, today, subject)
+        revision = await with_policy(policy.revision)
+        pseudonym = ctx.pseudonymiser.pseudonym(withdrawals.PURPOSE, "person", pkey)
+        restate = env["event_type"] == PREFERENCE
+        result = withdrawals.withdrawal(
+            state, types, today, env["event_time"], pseudonym, revision, restate
+        )
+        if result.message is not None:
+            value = ctx.codec.encode(withdrawals.EVENT_TYPE, result.message)
+            who = ",".join(recipients)
+            headers = share_headers(env["event_id"], who, withdrawals.PURPOSE, revision)
+            out.append(Outgoing(withdrawn_topic, pseudonym.encode(), value, list(headers.items())))
+        return result.state
+
     async def handle(
         event: faust.EventT, subs: list[tuple[str, str]], today: str, out: list[Outgoing]
     ) -> None:
@@ -131,6 +163,8 @@ def register(app: faust.App, ctx: StreamContext) -> None:
             new_state = updated(state, event_type, record)
             if new_state is not None:
                 subjects[pkey] = state = new_state
+            if check_withdrawals and withdrawals.needs_check(state, event_type, today):
+                subjects[pkey] = state = await withdraw(pkey, state, env, subs, today, out)
             subject = subject_state(state)
         subject_ref = ctx.pseudonymiser.pseudonym(LEDGER_PURPOSE, "person", pkey) if pkey else None
         decide = decider(event_type, record, today, subject)
@@ -138,6 +172,7 @@ def register(app: faust.App, ctx: StreamContext) -> None:
         ledger_key = event_id.encode()
         for recipient, purpose in subs:
             decision = await decide(recipient, purpose)
+            decided[purpose, decision.allow] += 1
             transformed: list[tuple[str, str]] = []
             withheld: list[str] = []
             target = None
@@ -185,6 +220,7 @@ def register(app: faust.App, ctx: StreamContext) -> None:
                 # changelog topic yet; a crash here would leave the batch undecided.
                 if attempt == TABLE_RETRIES:
                     raise
+                decided.clear()  # decided again next attempt
                 log.warning("gatekeeper: table changelog not in the metadata yet; retrying")
                 await asyncio.sleep(1.0)
         raise AssertionError("unreachable")
@@ -197,6 +233,8 @@ def register(app: faust.App, ctx: StreamContext) -> None:
             # Sent in order once the whole batch is decided, then the broker's acks awaited
             # together: only then does faust acknowledge the batch's events.
             await asyncio.gather(*await send_in_order(app.producer, out))
+            metrics.record_decisions(decided)
+            metrics.record_sent(m.topic for m in out)
 
 
 async def send_in_order(producer: Any, out: list[Outgoing]) -> list[asyncio.Future]:

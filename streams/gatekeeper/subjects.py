@@ -10,7 +10,9 @@ state live on one partition):
   preference (by preference id); a purge removes it; its national data
   opt-out flag, where the source knows it;
 - ``case_management.cp_plan_started`` / ``cp_plan_ended``: the open child
-  protection plans, so a concern is active while one is open.
+  protection plans, so a concern is active while one is open;
+- what strategic reporting was last told the person's wishes withdraw
+  (withdrawals.py).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ def updated(state: dict[str, Any] | None, event_type: str, record: dict[str, Any
     if event_type not in TRACKED:
         return None
     new = {
+        **(state or {}),  # what else the gatekeeper keeps (withdrawals.py) stays as it is
         "preferences": dict((state or {}).get("preferences") or {}),
         "open_cp_plans": list((state or {}).get("open_cp_plans") or []),
         "national_data_opt_out": (state or {}).get("national_data_opt_out"),

@@ -9,7 +9,9 @@ Two checks:
 2. on the real stack, after events of every type have gone through a worker: every
    message on every share topic carries the gatekeeper's headers and has a ledger entry
    (SHARED) with the same event id, recipient, purpose, topic and policy revision; and
-   every SHARED ledger entry has its message.
+   every SHARED ledger entry has its message. The one share topic that carries no
+   event, strategic reporting's subject_withdrawn, holds only the gatekeeper's
+   withdrawals, each naming the preference event (decided, in the ledger) it follows.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import copy
 from collections import Counter
 
 import pytest
+import yaml
 from kafka import KafkaAdminClient, KafkaProducer
 
 from schemas import topics
 from schemas.codec import Codec
 from schemas.examples import case_management, consent, education, envelope, health, voice
 from schemas.identifiers import synthetic_nhs_number, synthetic_upn
+from streams.gatekeeper import withdrawals
 from streams.gatekeeper.sharing import DECIDED_BY
 from tests.integration.harness import REPO
 
@@ -213,8 +217,37 @@ def every_example() -> list[tuple[str, bytes]]:
     return out
 
 
+def open_objection_to_voice_in_reports() -> tuple[str, bytes]:
+    """A competent child's standing objection to their views being used in strategic reports."""
+    event_type = "consent.sharing_preference_recorded"
+    record = copy.deepcopy(consent.SHARING_PREFERENCE_RECORDED)
+    record["envelope"] = envelope(
+        event_type,
+        key="EP-OBJECTION",
+        entity="sharing_preferences",
+        la_child_id=f"C{903:07d}",  # a fourth child, whom no other event is about
+        nhs_number=synthetic_nhs_number(9003),
+        upn=synthetic_upn("999", 2001, 20, 93),
+    )
+    record["preference_id"] = "EP-OBJECTION"
+    record["effective_to"] = None
+    return event_type, Codec().encode(event_type, record)
+
+
+def strategic_voice_event_types() -> set[str]:
+    """The event types holding views that strategic reporting receives (policy data)."""
+    data = REPO / "policies" / "data"
+    purposes = yaml.safe_load((data / "purposes.yaml").read_text(encoding="utf-8"))["purposes"]
+    categories = yaml.safe_load((data / "categories.yaml").read_text(encoding="utf-8"))
+    return {
+        et
+        for et in purposes["strategic_reporting"]["events"]
+        if "voice" in categories["categories"][et]
+    }
+
+
 def test_every_shared_message_came_from_the_gatekeeper_with_its_ledger_entry(namespace, tmp_path):
-    events = every_example()
+    events = [*every_example(), open_objection_to_voice_in_reports()]
     producer = KafkaProducer(bootstrap_servers=namespace.stack.bootstrap, acks="all")
     for event_type, value in events:
         domain, name = event_type.split(".", 1)
@@ -248,8 +281,24 @@ def test_every_shared_message_came_from_the_gatekeeper_with_its_ledger_entry(nam
         ]
     finally:
         admin.close()
+    withdrawn_topic = withdrawals.withdrawn_topic(namespace.prefix)
+    withdrawn = namespace.read_all(withdrawn_topic)
+    assert len(withdrawn) == 1, "the objection was not passed on to strategic reporting"
+    for m in withdrawn:
+        headers = dict(m.headers)
+        assert headers.get("chorus-decided-by") == DECIDED_BY, f"{withdrawn_topic}@{m.offset}"
+        assert headers["chorus-purpose"] == b"strategic_reporting"
+        event_id = headers["chorus-event-id"].decode()
+        decided_about = {e["event_type"] for k, e in ledger.items() if k[0] == event_id}
+        assert decided_about == {"consent.sharing_preference_recorded"}
+        schema, message = codec.decode(m.value)
+        assert schema.event_type == "platform.subject_withdrawn"
+        assert m.key == message["person_pseudonym"].encode()
+        assert set(message["event_types"]) == strategic_voice_event_types()
     seen: Counter = Counter()
     for topic in share_topics:
+        if topic == withdrawn_topic:
+            continue
         for m in namespace.read_all(topic):
             headers = dict(m.headers)
             assert headers.get("chorus-decided-by") == DECIDED_BY, f"{topic}@{m.offset}"

@@ -38,6 +38,7 @@ CATEGORIES = {
     "special_category",
 }
 NOT_IDENTIFYING = ("strategic_reporting", "research")
+FREE_TEXT = ("redact", "scrub")  # transforms of free text; withheld without consent to quotes
 EXAMPLES = {
     **case_management.EXAMPLES,
     **consent.EXAMPLES,
@@ -163,7 +164,7 @@ def test_every_transform_fits_its_fields_avro_type(purpose, event_type, path, tr
         shared = default_catalogue().latest(share_event_type(event_type)).schema["fields"]
         shared_type = next(f["type"] for f in shared if f["name"] == path)
         assert "string" in shared_type, f"{where}: the shared schema keeps an int here, not a band"
-    elif transform in ("pseudonymise", "redact"):
+    elif transform in ("pseudonymise", "redact", "scrub"):
         assert kinds == {"string"}, f"{where}: {transform} only on strings"
     elif transform == "drop" and nested:
         assert _nullable(t), f"{where}: the nested field is not nullable; use redact instead"
@@ -186,7 +187,8 @@ def test_every_shared_form_encodes_with_its_share_schema(purpose, event_type):
     transforms = PURPOSES[purpose]["events"][event_type]
     codec = Codec()
     pseudonymiser = Pseudonymiser(b"k" * 32)
-    for variant in (transforms, {k: "drop" if v == "redact" else v for k, v in transforms.items()}):
+    withheld = {k: "drop" if v in FREE_TEXT else v for k, v in transforms.items()}
+    for variant in (transforms, withheld):
         decision = Decision(
             True, ("ok",), dict(variant), "basis", frozenset({"pseudonymise_subject"}), "isa", "r"
         )
@@ -276,7 +278,7 @@ def test_purposes_without_identifiers_never_receive_restricted_fields_as_they_ar
     doc = _doc(event_type, path)
     if "Restricted free text" in doc:
         if not PURPOSES[purpose]["individual_care"]:
-            assert transform in ("redact", "drop"), f"{purpose} {event_type} {path}: free text"
+            assert transform in (*FREE_TEXT, "drop"), f"{purpose} {event_type} {path}: free text"
     elif "Restricted" in doc and "." not in path:
         assert transform in ("district", "drop"), f"{purpose} {event_type} {path}: restricted"
 
@@ -403,9 +405,9 @@ def test_restricted_fields_inside_a_kept_record_are_named_outside_individual_car
 ):
     fields = PURPOSES[purpose]["events"][event_type]
     for inner in _nested_restricted(event_type, path):
-        assert fields.get(inner) in ("redact", "drop"), (
+        assert fields.get(inner) in (*FREE_TEXT, "drop"), (
             f"purposes.yaml {purpose} {event_type}: '{path}: keep' would release '{inner}'; "
-            f"list '{inner}: redact' or drop"
+            f"list '{inner}: redact', scrub or drop"
         )
 
 
@@ -449,3 +451,14 @@ def test_a_misspelt_case_fails_clearly(tmp_path):
     (tmp_path / "mine.yaml").write_text("others:\n  - name: x\n", encoding="utf-8")
     with pytest.raises(UserError, match="must hold one key, 'mine'"):
         load_cases(tmp_path)
+
+
+def test_only_a_persons_own_words_for_strategic_reporting_are_scrubbed():
+    """scrub keeps the words: listed only where the policy asks for consent to quotes first."""
+    scrubbed = {(p, et, path) for p, et, path, t in LISTED if t == "scrub"}
+    assert scrubbed == {
+        ("strategic_reporting", "voice.statement_recorded", "text"),
+        ("strategic_reporting", "voice.voice_note_recorded", "items[].text"),
+    }
+    for _, event_type, _ in scrubbed:
+        assert "voice" in EVENT_CATEGORIES[event_type]
