@@ -14,9 +14,11 @@ from connectors.common.base import Connector
 from connectors.common.settings import (
     COMMON_SETTINGS,
     ConfigError,
+    kafka_security_of,
     load_settings,
     read_settings_file,
 )
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 
 #: kind -> "module:Class". Modules are imported only when their kind is used.
 KINDS: dict[str, str] = {
@@ -50,7 +52,9 @@ def load(path: Path, overrides: dict[str, Any] | None = None) -> Connector:
     return parse(raw, str(path))
 
 
-def kafka_problems(bootstrap: str, timeout_s: float = 10.0) -> list[str]:
+def kafka_problems(
+    bootstrap: str, timeout_s: float = 10.0, security: KafkaSecurity = UNAUTHENTICATED
+) -> list[str]:
     """Whether the brokers answer, as one line per problem."""
     from kafka import KafkaAdminClient
     from kafka.errors import KafkaError
@@ -60,6 +64,7 @@ def kafka_problems(bootstrap: str, timeout_s: float = 10.0) -> list[str]:
             bootstrap_servers=bootstrap,
             client_id="chorus-connector-check",
             request_timeout_ms=int(timeout_s * 1000),
+            **security.kafka_python(),
         )
     except (KafkaError, OSError, ValueError) as exc:
         return [f"kafka at {bootstrap} is not reachable ({type(exc).__name__})"]
@@ -79,6 +84,10 @@ def check(path: Path, overrides: dict[str, Any] | None = None) -> list[str]:
     except ConfigError as err:
         return err.problems
     try:
-        return connector.check_source() + kafka_problems(connector.settings["kafka_bootstrap"])
+        settings = connector.settings
+        security = kafka_security_of(settings)
+        return connector.check_source() + kafka_problems(
+            settings["kafka_bootstrap"], 10.0, security
+        )
     finally:
         connector.close()

@@ -55,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
 
     ledger_commands.add_parser(sub)
 
+    from deploy.commands import access as access_commands
+
+    access_commands.add_parser(sub)
+
     worker = sub.add_parser(
         "worker",
         help="run the stream processors: identity linkage, gatekeeper and aggregates",
@@ -107,6 +111,14 @@ def _parser() -> argparse.ArgumentParser:
 
     agg_commands.add_parser(sub)
 
+    from deploy.commands import deploy_render
+
+    deploy_render.add_parser(sub)
+
+    from deploy.commands import dashboard as dashboard_commands
+
+    dashboard_commands.add_parser(sub)
+
     schemas = sub.add_parser(
         "schemas", help="the event contract: compatibility, releases, dictionary"
     )
@@ -156,7 +168,7 @@ def _stack(args: argparse.Namespace, env: Environment) -> int:
 
 
 def _worker(args: argparse.Namespace, env: Environment) -> None:
-    from deploy.commands.common import bootstrap, opa_url
+    from deploy.commands.common import bootstrap, kafka_security, opa_url
     from deploy.commands.worker import run_worker, worker_settings
     from deploy.secrets import pseudonym_key
 
@@ -174,6 +186,7 @@ def _worker(args: argparse.Namespace, env: Environment) -> None:
         policy_mode=args.policy_mode,
         gatekeeper_batch=args.gatekeeper_batch,
         production=env.get("CHORUS_MODE") == "production",
+        kafka_security=kafka_security(env),
     )
     run_worker(settings, args.loglevel)
 
@@ -222,12 +235,24 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
         from deploy.commands import ledger as ledger_commands
 
         return ledger_commands.run(args, env)
+    elif args.command == "access":
+        from deploy.commands import access as access_commands
+
+        return access_commands.run(args, env)
     elif args.command == "worker":
         _worker(args, env)
     elif args.command == "agg":
         from deploy.commands import agg as agg_commands
 
         return agg_commands.run(args, env)
+    elif args.command == "deploy":
+        from deploy.commands import deploy_render
+
+        return deploy_render.run(args)
+    elif args.command == "dashboard":
+        from deploy.commands import dashboard as dashboard_commands
+
+        return dashboard_commands.run(args, env)
     elif args.command == "demo":
         from deploy.commands.common import stack_settings
         from deploy.commands.demo import run_demo
@@ -257,6 +282,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("kafka").setLevel(logging.WARNING)  # its INFO lines are per connection
+    # SCRAM over SASL_PLAINTEXT (the local stack, loopback only) warns on every connection.
+    logging.getLogger("kafka.net.sasl").setLevel(logging.ERROR)
     try:
         return dispatch(args, env) or 0
     except Exception as exc:

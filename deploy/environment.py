@@ -40,6 +40,21 @@ ENV_VARS = (
     ),
     EnvVar("CHORUS_PSEUDONYM_KEY", "", "Master pseudonymisation key (at least 32 characters)."),
     EnvVar("CHORUS_PSEUDONYM_KEY_FILE", "", "File holding the master pseudonymisation key."),
+    EnvVar(
+        "CHORUS_KAFKA_SECURITY",
+        "plaintext",
+        "Local stack: plaintext, or sasl (SCRAM users, ACLs, no anonymous access).",
+    ),
+    EnvVar(
+        "CHORUS_KAFKA_SECURITY_PROTOCOL",
+        "",
+        "Client protocol: PLAINTEXT, SASL_PLAINTEXT or SASL_SSL (SASL_PLAINTEXT with a user).",
+    ),
+    EnvVar("CHORUS_KAFKA_SASL_MECHANISM", "SCRAM-SHA-512", "SASL mechanism of Kafka clients."),
+    EnvVar("CHORUS_KAFKA_USERNAME", "", "Kafka user (principal) this process authenticates as."),
+    EnvVar("CHORUS_KAFKA_PASSWORD", "", "Its password (prefer CHORUS_KAFKA_PASSWORD_FILE)."),
+    EnvVar("CHORUS_KAFKA_PASSWORD_FILE", "", "File holding the Kafka user's password."),
+    EnvVar("CHORUS_KAFKA_CA_FILE", "", "CA certificate of the brokers (SASL_SSL)."),
 )
 
 

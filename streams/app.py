@@ -5,6 +5,7 @@ from __future__ import annotations
 import faust
 
 from schemas.topics import DEFAULT_PARTITIONS
+from streams import web
 from streams.aggregates import machinery, registry
 from streams.context import StreamContext
 from streams.gatekeeper import agent as gatekeeper
@@ -29,8 +30,10 @@ def create_app(settings: WorkerSettings) -> faust.App:
         web_host="127.0.0.1",
         web_port=settings.web_port,
         datadir=str(settings.state_dir),
+        **settings.kafka_security.faust(),
     )
     ctx = StreamContext.build(settings)
+    web.register(app, ctx)  # /metrics and /health on the worker's web server
     if "identity" in settings.roles:
         identity.register(app, ctx)
     if "gatekeeper" in settings.roles:

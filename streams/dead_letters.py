@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from schemas.errors import ContractError
+from streams.metrics import DEAD_LETTERS
 
 # A dead letter must itself fit in a Kafka message. A larger original stays where it
 # was (the dead letter's Kafka coordinates point at it) and is not copied.
@@ -23,6 +24,7 @@ def dead_letter(
     event_type: str | None = None,
     event_id: str | None = None,
 ) -> dict[str, Any]:
+    DEAD_LETTERS.labels(stage, error.rule).inc()
     return {
         "stage": stage,
         "rule": error.rule,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
+
 # The processors a worker can run. Identity linkage must see every source partition, so
 # in production it runs in one worker with its own app id; the others scale out.
 ROLES = ("identity", "gatekeeper", "aggregates")
@@ -34,3 +36,4 @@ class WorkerSettings:
     # gatekeeper_batch_s), decides them in order, then sends their messages together.
     gatekeeper_batch: int = 500
     gatekeeper_batch_s: float = 0.05
+    kafka_security: KafkaSecurity = UNAUTHENTICATED  # every client of the worker uses it

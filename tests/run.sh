@@ -30,6 +30,9 @@ else
   $CHORUS stack up || { echo "tests: the local stack did not come up" >&2; exit 1; }
 fi
 
+# The dashboard's browser test needs headless Chromium (installed with apt-get when root).
+.venv/bin/python -m deploy.local.chromium ensure || { echo "tests: Chromium is missing" >&2; exit 1; }
+
 status=0
 .venv/bin/ruff check . || status=1
 .venv/bin/ruff format --check . || status=1

@@ -24,6 +24,8 @@ from typing import Any
 
 from aiokafka import AIOKafkaProducer
 
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
+
 #: Producer settings. linger_ms lets a batch fill while the connector maps the next rows;
 #: max_batch_size is per partition; request_timeout_ms bounds one produce request.
 PRODUCER_SETTINGS: dict[str, Any] = {
@@ -49,11 +51,14 @@ class PublishError(Exception):
 
 
 class Publisher:
-    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+    def __init__(
+        self, bootstrap_servers: str, client_id: str, security: KafkaSecurity = UNAUTHENTICATED
+    ) -> None:
         self._settings = {
             "bootstrap_servers": bootstrap_servers,
             "client_id": client_id,
             **PRODUCER_SETTINGS,
+            **security.aiokafka(),
         }
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(

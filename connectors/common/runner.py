@@ -26,6 +26,7 @@ from connectors.common.base import Connector, Coordinates, Mapped, Rejected, Sou
 from connectors.common.dead_letters import dead_letter_message
 from connectors.common.positions import PositionStore
 from connectors.common.publisher import Message, Publisher, PublishError
+from connectors.common.settings import kafka_security_of
 from schemas import topics
 from schemas.codec import Codec
 from schemas.errors import ContractError
@@ -80,7 +81,9 @@ class ConnectorRunner:
     def publisher(self) -> Publisher:
         if self._publisher is None:
             self._publisher = Publisher(
-                self.connector.settings["kafka_bootstrap"], f"chorus-{self.name}"
+                self.connector.settings["kafka_bootstrap"],
+                f"chorus-{self.name}",
+                kafka_security_of(self.connector.settings),
             )
         return self._publisher
 

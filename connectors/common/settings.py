@@ -13,6 +13,8 @@ from typing import Any
 
 import yaml
 
+from schemas.kafka_security import SASL_PLAINTEXT, UNAUTHENTICATED, KafkaSecurity
+
 _MISSING = object()
 
 
@@ -110,6 +112,14 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
         "Prefix of every topic name, to share a cluster between environments.",
         "",
     ),
+    Setting("kafka_username", str, "Kafka user (SASL/SCRAM) the connector writes as.", ""),
+    Setting("kafka_password_file", str, "File holding that Kafka user's password.", ""),
+    Setting(
+        "kafka_security_protocol",
+        str,
+        "SASL_PLAINTEXT or SASL_SSL when kafka_username is set (default SASL_PLAINTEXT).",
+        "",
+    ),
 )
 
 
@@ -124,3 +134,22 @@ def read_settings_file(path: Path) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(str(path), ["must be a mapping of setting: value"])
     return raw
+
+
+def kafka_security_of(settings: dict[str, Any]) -> KafkaSecurity:
+    """How the connector authenticates: kafka_username and kafka_password_file, if set."""
+    username = settings.get("kafka_username") or ""
+    if not username:
+        return UNAUTHENTICATED
+    path = Path(settings.get("kafka_password_file") or "")
+    try:
+        password = path.read_text(encoding="utf-8").strip() if path.name else ""
+        return KafkaSecurity(
+            protocol=settings.get("kafka_security_protocol") or SASL_PLAINTEXT,
+            username=username,
+            password=password,
+        )
+    except OSError as exc:
+        raise ConfigError("kafka", [f"setting 'kafka_password_file': {exc.strerror}"]) from None
+    except ValueError as exc:
+        raise ConfigError("kafka", [f"kafka_username {username}: {exc}"]) from None

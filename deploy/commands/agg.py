@@ -23,6 +23,7 @@ from kafka import KafkaConsumer
 
 from schemas import topics
 from schemas.codec import Codec
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 
 DEFAULT_SINK_URL = "sqlite:///.chorus/aggregates.db"
 
@@ -53,6 +54,7 @@ def tail(
     out: TextIO = sys.stdout,
     on_cell: Callable[[dict[str, Any]], None] | None = None,
     prefix: str = "",
+    security: KafkaSecurity = UNAUTHENTICATED,
 ) -> dict[str, dict[str, Any]]:
     """Read chorus.agg.<name> from the beginning; return the latest cell per key when idle."""
     topic = topics.agg_topic(name, prefix)
@@ -64,6 +66,7 @@ def tail(
         auto_offset_reset="earliest",
         enable_auto_commit=False,
         consumer_timeout_ms=500,
+        **security.kafka_python(),
     )
     cells: dict[str, dict[str, Any]] = {}
     header_done: set[str | None] = set()
@@ -139,16 +142,28 @@ def add_parser(sub: Any) -> None:
         metavar="SECONDS",
         help="stop after this many seconds without a new cell (default: run until stopped)",
     )
+    s.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        help="serve Prometheus /metrics and /health on this port (0: none)",
+    )
 
 
 def run(args: argparse.Namespace, env: Any) -> int:
     """Run `chorus agg ACTION`; returns the exit code."""
-    from deploy.commands.common import bootstrap
+    from deploy.commands.common import bootstrap, kafka_security
 
     prefix = env.get("CHORUS_TOPIC_PREFIX")
     if args.action == "tail":
         with contextlib.suppress(KeyboardInterrupt):
-            tail(bootstrap(env), args.name, idle_timeout_s=args.idle_timeout, prefix=prefix)
+            tail(
+                bootstrap(env),
+                args.name,
+                idle_timeout_s=args.idle_timeout,
+                prefix=prefix,
+                security=kafka_security(env),
+            )
         return 0
     if args.action == "list":
         return _list()
@@ -222,8 +237,10 @@ def _rebuild(args: argparse.Namespace, env: Any, prefix: str) -> int:
 
 
 def _sink(args: argparse.Namespace, env: Any, prefix: str) -> int:
-    from deploy.commands.common import UserError, bootstrap
+    from deploy.commands.common import UserError, bootstrap, kafka_security
+    from deploy.observability import serve
     from streams.aggregates.sql_sink import run_sink
+    from streams.metrics import SinkProbe
 
     names = tuple(n.strip() for n in args.aggregates.split(",") if n.strip())
     unknown = sorted(set(names) - set(topics.AGGREGATES))
@@ -232,6 +249,8 @@ def _sink(args: argparse.Namespace, env: Any, prefix: str) -> int:
             f"--aggregates: unknown {', '.join(unknown) or '(none given)'}; "
             f"use some of {', '.join(topics.AGGREGATES)}"
         )
+    probe = SinkProbe("aggregates", prefix=prefix)
+    endpoint = serve(args.metrics_port, probe.health)
     with contextlib.suppress(KeyboardInterrupt):
         stats = run_sink(
             bootstrap(env),
@@ -240,9 +259,13 @@ def _sink(args: argparse.Namespace, env: Any, prefix: str) -> int:
             prefix=prefix,
             group_id=args.group_id,
             idle_timeout_s=args.until_idle,
+            probe=probe,
+            security=kafka_security(env).kafka_python(),
         )
         print(
             f"agg: sink wrote {stats.written} cells, deleted {stats.deleted}, "
             f"skipped {stats.skipped} replayed, from {stats.messages} messages"
         )
+    if endpoint is not None:
+        endpoint.close()
     return 0

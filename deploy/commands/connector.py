@@ -14,6 +14,7 @@ from connectors.common.runner import ConnectorRunner
 from deploy.environment import Environment
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
+STALE_AFTER_S = 120.0  # /health says 503 when nothing succeeded for this long
 
 
 def add_parser(sub: Any) -> None:
@@ -42,13 +43,20 @@ def add_parser(sub: Any) -> None:
         "--metrics-port",
         type=int,
         default=0,
-        help="serve Prometheus metrics on this port (0: none)",
+        help="serve Prometheus /metrics and /health on this port (0: none)",
     )
     status = csub.add_parser(
         "status", help="show the stored position, the lag and the counts of records and errors"
     )
     status.add_argument("config", type=Path, help="connector configuration (YAML)")
     status.add_argument("--json", action="store_true", help="print as JSON")
+
+
+KAFKA_USER_VARIABLES = {
+    "CHORUS_KAFKA_USERNAME": "kafka_username",
+    "CHORUS_KAFKA_PASSWORD_FILE": "kafka_password_file",
+    "CHORUS_KAFKA_SECURITY_PROTOCOL": "kafka_security_protocol",
+}
 
 
 def overrides(env: Environment) -> dict[str, str]:
@@ -58,6 +66,9 @@ def overrides(env: Environment) -> dict[str, str]:
         out["kafka_bootstrap"] = env.get("CHORUS_KAFKA_BOOTSTRAP")
     if env.get("CHORUS_TOPIC_PREFIX"):
         out["topic_prefix"] = env.get("CHORUS_TOPIC_PREFIX")
+    for variable, setting in KAFKA_USER_VARIABLES.items():
+        if env.get(variable):
+            out[setting] = env.get(variable)
     return out
 
 
@@ -92,14 +103,21 @@ def _print_status(status: dict[str, Any], as_json: bool) -> None:
 
 
 def _run(runner: ConnectorRunner, args: argparse.Namespace) -> int:
+    endpoint = None
     if args.metrics_port:
-        from prometheus_client import start_http_server
+        from connectors.common import metrics
+        from deploy.observability import serve
 
-        start_http_server(args.metrics_port)
+        stale_after_s = max(STALE_AFTER_S, 5 * runner.poll_interval_s)
+        endpoint = serve(args.metrics_port, lambda: metrics.health(runner.name, stale_after_s))
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    stats = runner.run(stop, until_idle=args.until_idle)
+    try:
+        stats = runner.run(stop, until_idle=args.until_idle)
+    finally:
+        if endpoint is not None:
+            endpoint.close()
     print(
         f"read {stats.read}, published {stats.published}, "
         f"dead-lettered {stats.dead_lettered}, retries {stats.retries} in {stats.seconds:.1f}s"

@@ -16,7 +16,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from deploy.commands.common import REPO_ROOT, UserError, bootstrap
+from deploy.commands.common import REPO_ROOT, UserError, bootstrap, kafka_security
 from deploy.environment import Environment
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,12 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
     sink.add_argument(
         "--batch-size", type=int, default=1000, help="most entries per database transaction"
     )
+    sink.add_argument(
+        "--metrics-port",
+        type=int,
+        default=0,
+        help="serve Prometheus /metrics and /health on this port (0: none)",
+    )
     person = lsub.add_parser(
         "person",
         help="say in plain English where one child's information went, and why",
@@ -83,6 +89,7 @@ def run(args: argparse.Namespace, env: Environment) -> int:
 
 
 def run_sink(args: argparse.Namespace, env: Environment) -> int:
+    from deploy.observability import serve
     from schemas.topics import ledger_topic
     from streams.ledger.sink import LedgerSink, SinkSettings
 
@@ -95,6 +102,7 @@ def run_sink(args: argparse.Namespace, env: Environment) -> int:
         topic=ledger_topic(prefix),
         group_id=args.group or f"{prefix}{DEFAULT_GROUP}",
         batch_size=args.batch_size,
+        kafka_security=kafka_security(env),
     )
     stopping = []
 
@@ -105,6 +113,7 @@ def run_sink(args: argparse.Namespace, env: Environment) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     sink = LedgerSink(settings)
+    endpoint = serve(args.metrics_port, sink.probe.health)
     try:
         stats = sink.run(
             until_idle=args.until_idle,
@@ -112,6 +121,8 @@ def run_sink(args: argparse.Namespace, env: Environment) -> int:
             progress=lambda s: log.info("ledger sink: %d entries read so far", s.read),
         )
     finally:
+        if endpoint is not None:
+            endpoint.close()
         sink.close()
     print(
         f"ledger sink: read {stats.read} entries from {settings.topic} in {stats.batches} "

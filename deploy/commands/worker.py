@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from deploy.commands.common import UserError
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 from streams.settings import POLICY_MODES, ROLES, WorkerSettings
 
 
@@ -12,9 +13,11 @@ def run_worker(settings: WorkerSettings, loglevel: str = "info") -> None:
     from faust.worker import Worker  # imported here: faust is slow to import
 
     from streams.app import create_app
+    from streams.internal_topics import ensure_internal_topics
 
     settings.state_dir.mkdir(parents=True, exist_ok=True)
     app = create_app(settings)
+    ensure_internal_topics(app, settings.bootstrap_servers, settings.kafka_security)
     Worker(app, loglevel=loglevel, quiet=True).execute_from_commandline()
 
 
@@ -33,6 +36,7 @@ def worker_settings(
     policy_mode: str = "opa",
     gatekeeper_batch: int = WorkerSettings.gatekeeper_batch,
     production: bool = False,
+    kafka_security: KafkaSecurity = UNAUTHENTICATED,
 ) -> WorkerSettings:
     problems = []
     if policy_mode not in POLICY_MODES:
@@ -59,6 +63,7 @@ def worker_settings(
         decision_cache=decision_cache,
         policy_mode=policy_mode,
         gatekeeper_batch=gatekeeper_batch,
+        kafka_security=kafka_security,
     )
 
 

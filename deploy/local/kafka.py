@@ -25,7 +25,9 @@ from string import Template
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from deploy.local import secured
 from deploy.local.processes import StackError, require_tool, run_tool, start_detached
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 from schemas.topics import TopicSpec
 
 CONFIG_DIR = Path(__file__).resolve().parent / "kafka"
@@ -72,6 +74,11 @@ class Layout:
     @property
     def cluster_id_file(self) -> Path:
         return self.home / "cluster.id"
+
+    @property
+    def security_file(self) -> Path:
+        """The security mode the storage was formatted for (plaintext or sasl)."""
+        return self.home / "security"
 
     @property
     def logs_dir(self) -> Path:
@@ -154,11 +161,11 @@ def _copy_dependencies(mvn: str, pom: Path, target: Path) -> None:
 
 
 def render_properties(
-    template: str, *, kafka_port: int, controller_port: int, data_dir: Path
+    template: str, *, kafka_port: int, controller_port: int, data_dir: Path, mode: str = "plaintext"
 ) -> str:
     """Fill in the server.properties template; unknown placeholders are an error."""
     values = {"kafka_port": kafka_port, "controller_port": controller_port, "data_dir": data_dir}
-    return Template(template).substitute(values)
+    return Template(template).substitute(values, **secured.listener_values(mode))
 
 
 def java_argv(
@@ -188,34 +195,52 @@ def _cluster_id(java: str, libs: Path, layout: Layout) -> str:
     return cluster_id
 
 
-def format_storage_once(java: str, libs: Path, layout: Layout) -> bool:
+def format_storage_once(java: str, libs: Path, layout: Layout, mode: str = "plaintext") -> bool:
     """Format the KRaft storage unless it already is; True if it was formatted now."""
     if (layout.data_dir / "meta.properties").exists():
+        formatted_for = (
+            layout.security_file.read_text().strip() if layout.security_file.is_file() else ""
+        )
+        if (formatted_for or "plaintext") != mode:
+            raise StackError(
+                f"the Kafka storage in {layout.home} was made for {formatted_for or 'plaintext'}, "
+                f"not {mode} (CHORUS_KAFKA_SECURITY): use another CHORUS_HOME"
+            )
         return False
     cluster_id = _cluster_id(java, libs, layout)
     format_args = ("format", "-t", cluster_id, "-c", str(layout.properties))
+    if mode == "sasl":
+        format_args += secured.format_arguments(layout.state_dir)
     argv = java_argv(java, libs, layout.logs_dir, STORAGE_TOOL, *format_args)
     run_tool(argv, "Formatting the Kafka storage")
+    layout.security_file.write_text(mode + "\n")
     return True
 
 
 # -- start and health ---------------------------------------------------------------------
 
 
-def start(libs: Path, layout: Layout, *, kafka_port: int, controller_port: int) -> tuple[int, bool]:
+def start(
+    libs: Path, layout: Layout, *, kafka_port: int, controller_port: int, mode: str = "plaintext"
+) -> tuple[int, bool]:
     """Render the config, format storage if new, start the broker; (pid, formatted now)."""
     java = require_tool("java", JAVA_HINT)
     for directory in (layout.home, layout.data_dir, layout.logs_dir):
         directory.mkdir(parents=True, exist_ok=True)
-    layout.properties.write_text(
-        render_properties(
-            PROPERTIES_TEMPLATE.read_text(),
-            kafka_port=kafka_port,
-            controller_port=controller_port,
-            data_dir=layout.data_dir,
-        )
+    text = render_properties(
+        PROPERTIES_TEMPLATE.read_text(),
+        kafka_port=kafka_port,
+        controller_port=controller_port,
+        data_dir=layout.data_dir,
+        mode=mode,
     )
-    formatted = format_storage_once(java, libs, layout)
+    if mode == "sasl":
+        text += secured.secured_properties(layout.state_dir)
+    # Owner only: on the secured stack it holds the broker's own passwords.
+    layout.properties.touch(mode=0o600)
+    layout.properties.chmod(0o600)
+    layout.properties.write_text(text)
+    formatted = format_storage_once(java, libs, layout, mode)
     argv = java_argv(java, libs, layout.logs_dir, MAIN_CLASS, str(layout.properties), heap=HEAP)
     return start_detached(argv, layout.out_log, layout.pid_file), formatted
 
@@ -233,24 +258,29 @@ def _port_open(bootstrap: str, timeout_s: float = 1.0) -> bool:
         return False
 
 
-def admin_client(bootstrap: str, timeout_s: float = 10.0) -> KafkaAdminClient:
+def admin_client(
+    bootstrap: str, timeout_s: float = 10.0, security: KafkaSecurity = UNAUTHENTICATED
+) -> KafkaAdminClient:
     timeout_ms = int(timeout_s * 1000)
     return KafkaAdminClient(
         bootstrap_servers=bootstrap,
         client_id="chorus-stack",
         request_timeout_ms=timeout_ms,
         bootstrap_timeout_ms=timeout_ms,
+        **security.kafka_python(),
     )
 
 
-def describe(bootstrap: str, timeout_s: float = 5.0) -> dict | None:
+def describe(
+    bootstrap: str, timeout_s: float = 5.0, security: KafkaSecurity = UNAUTHENTICATED
+) -> dict | None:
     """Cluster metadata if the broker answers, else None (never raises for a down broker)."""
     # A plain TCP probe first: while the port is closed there is no point building an
     # admin client, which would only log connection errors.
     if not _port_open(bootstrap):
         return None
     try:
-        admin = admin_client(bootstrap, timeout_s)
+        admin = admin_client(bootstrap, timeout_s, security)
     except (KafkaError, OSError):
         return None
     try:
@@ -261,8 +291,10 @@ def describe(bootstrap: str, timeout_s: float = 5.0) -> dict | None:
         admin.close()
 
 
-def answers(bootstrap: str, timeout_s: float = 5.0) -> bool:
-    cluster = describe(bootstrap, timeout_s)
+def answers(
+    bootstrap: str, timeout_s: float = 5.0, security: KafkaSecurity = UNAUTHENTICATED
+) -> bool:
+    cluster = describe(bootstrap, timeout_s, security)
     return bool(cluster and cluster.get("brokers"))
 
 
@@ -270,7 +302,10 @@ def answers(bootstrap: str, timeout_s: float = 5.0) -> bool:
 
 
 def ensure_topics(
-    bootstrap: str, specs: Iterable[TopicSpec], timeout_s: float = 30.0
+    bootstrap: str,
+    specs: Iterable[TopicSpec],
+    timeout_s: float = 30.0,
+    security: KafkaSecurity = UNAUTHENTICATED,
 ) -> tuple[list[str], list[str]]:
     """Create the catalogue topics that are missing.
 
@@ -280,7 +315,7 @@ def ensure_topics(
     """
     specs = list(specs)
     try:
-        with admin_client(bootstrap, timeout_s) as admin:
+        with admin_client(bootstrap, timeout_s, security) as admin:
             existing = _partition_counts(admin.describe_topics())
             missing = [s for s in specs if s.name not in existing]
             if missing:

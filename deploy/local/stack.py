@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from deploy.local import kafka, opa, processes
+from deploy.local import kafka, opa, processes, secured
 from deploy.local.processes import StackError
 from deploy.topic_plan import planned_topics
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 
 __all__ = ["ServiceStatus", "StackError", "StackSettings", "down", "install", "status", "up"]
 
@@ -39,6 +40,15 @@ class StackSettings:
     controller_port: int = 9093
     opa_port: int = 8181
     start_timeout_s: float = 90.0
+    # plaintext, or sasl: SCRAM users and ACLs, nothing anonymous (deploy/local/secured.py)
+    security: str = "plaintext"
+
+    @property
+    def admin_security(self) -> KafkaSecurity:
+        """How the stack's own administration authenticates (the admin super user)."""
+        if self.security == "sasl":
+            return secured.admin_security(self.state_dir)
+        return UNAUTHENTICATED
 
     @property
     def bootstrap_servers(self) -> str:
@@ -84,9 +94,13 @@ def up(settings: StackSettings, log: Log = print) -> None:
     opa_pid, opa_spawned = _start_opa(settings, opa_binary)
     opa_ready = partial(opa.healthy, settings.opa_url)
     _wait("opa", _opa(settings), opa_pid, opa_spawned, opa_ready, deadline, log)
-    kafka_ready = partial(kafka.answers, settings.bootstrap_servers)
+    kafka_ready = partial(
+        kafka.answers, settings.bootstrap_servers, security=settings.admin_security
+    )
     _wait("kafka", _kafka(settings), kafka_pid, kafka_spawned, kafka_ready, deadline, log)
     _ensure_topics(settings, log)
+    if settings.security == "sasl":
+        _apply_access(settings, log)
     log(f"stack: up in {time.monotonic() - began:.1f} s")
 
 
@@ -102,7 +116,11 @@ def _start_kafka(settings: StackSettings, libs: Path, log: Log) -> tuple[int, fl
     _ensure_ports_free(settings, "kafka_port", "controller_port")
     began = time.monotonic()
     pid, formatted = kafka.start(
-        libs, layout, kafka_port=settings.kafka_port, controller_port=settings.controller_port
+        libs,
+        layout,
+        kafka_port=settings.kafka_port,
+        controller_port=settings.controller_port,
+        mode=settings.security,
     )
     spawned = time.monotonic()
     if formatted:
@@ -149,11 +167,26 @@ def _wait(
 def _ensure_topics(settings: StackSettings, log: Log) -> None:
     began = time.monotonic()
     specs = planned_topics()
-    created, drift = kafka.ensure_topics(settings.bootstrap_servers, specs)
+    created, drift = kafka.ensure_topics(
+        settings.bootstrap_servers, specs, security=settings.admin_security
+    )
     took = time.monotonic() - began
     log(f"kafka: {len(specs)} catalogue topics present ({len(created)} created) in {took:.1f} s")
     for line in drift:
         log(f"kafka: warning: {line}")
+
+
+def _apply_access(settings: StackSettings, log: Log) -> None:
+    """Secured stack: a SCRAM user per principal and the ACLs of the policy data, today."""
+    from deploy.access.apply import apply_acls
+    from deploy.access.plan import access_plan
+    from deploy.access.users import ensure_users
+
+    plan = access_plan(settings.policies_dir / "data")
+    with kafka.admin_client(settings.bootstrap_servers, 30.0, settings.admin_security) as admin:
+        users = ensure_users(admin, plan, secured.local_secrets(settings.state_dir))
+        acls = apply_acls(admin, plan)
+    log(f"kafka: sasl, {users.summary()}; acls: {acls.summary()}")
 
 
 def down(settings: StackSettings, log: Log = print) -> None:
@@ -169,7 +202,11 @@ def status(settings: StackSettings) -> list[ServiceStatus]:
 def _kafka_status(settings: StackSettings) -> ServiceStatus:
     layout = _kafka(settings)
     pid = processes.running_pid(layout.pid_file, layout.markers)
-    cluster = kafka.describe(settings.bootstrap_servers) if pid is not None else None
+    cluster = (
+        kafka.describe(settings.bootstrap_servers, security=settings.admin_security)
+        if pid is not None
+        else None
+    )
     if pid is None:
         detail = "not started by this state directory"
     elif cluster is None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -39,7 +40,7 @@ import faust
 
 from schemas import topics as catalogue
 from schemas.errors import ContractError
-from streams import topics
+from streams import metrics, topics
 from streams.aggregates import cellstore, engine
 from streams.context import StreamContext
 from streams.dead_letters import dead_letter
@@ -123,7 +124,9 @@ def register_all(
     """Register the aggregates: one reader of all their input topics, their cells, publication."""
     prefix = ctx.settings.topic_prefix
     if any(s.withdrawals for s in specs):
-        ensure_withdrawn_topic(ctx.settings.bootstrap_servers, prefix)
+        ensure_withdrawn_topic(
+            ctx.settings.bootstrap_servers, prefix, ctx.settings.kafka_security.kafka_python()
+        )
     aggregates = [_aggregate(app, ctx, spec) for spec in specs]
     names = sorted({n for s in specs for n in engine.input_topics(s, prefix)})
     source = topics.raw_topic(app, *names)
@@ -180,8 +183,12 @@ def register_all(
                     await reject(batch[i], err, agg.spec.name)
                 for subject, (partition, state) in done.writes.items():
                     write(agg.subjects, partition, subject, state)
-                for body in chunks(done.deltas):
-                    await agg.deltas.send(key=agg.spec.name.encode(), value=body)
+                bodies = list(chunks(done.deltas))
+                # The last message carries the events' Kafka timestamps (inclusion delay).
+                stamps = metrics.source_timestamps(batch[i].message.timestamp for i, *_ in items)
+                for n, body in enumerate(bodies, 1):
+                    headers = stamps if n == len(bodies) else None
+                    await agg.deltas.send(key=agg.spec.name.encode(), value=body, headers=headers)
 
     @app.timer(interval=ctx.settings.publish_interval_s)
     async def publish() -> None:
@@ -200,6 +207,7 @@ def register_all(
                 )
             if changed:
                 log.info("%s: published %d changed cells", agg.spec.name, len(changed))
+            metrics.record_publication(agg.spec.name, changed, time.time())
 
     return aggregates
 
@@ -244,11 +252,15 @@ def _aggregate(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -
                         touched[key] = event.message.partition
             for key, partition in touched.items():
                 write(agg.cells, partition, key, agg.store.entries.get(key))
+            for event in batch:
+                metrics.taken_in(spec.name, event.message.headers)
 
     return agg
 
 
-def ensure_withdrawn_topic(bootstrap: str, prefix: str) -> None:
+def ensure_withdrawn_topic(
+    bootstrap: str, prefix: str, security: dict[str, Any] | None = None
+) -> None:
     """Create the subject_withdrawn share topic if missing, partitioned like the share topics.
 
     The aggregates subscribe to it before the gatekeeper first writes to it, and a
@@ -263,7 +275,9 @@ def ensure_withdrawn_topic(bootstrap: str, prefix: str) -> None:
         return
     _ENSURED.add(name)
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10_000)
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap, request_timeout_ms=10_000, **(security or {})
+        )
     except KafkaError as exc:
         log.warning("could not check topic %s: %s", name, type(exc).__name__)
         return

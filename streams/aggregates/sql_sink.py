@@ -47,6 +47,7 @@ from sqlalchemy import (
 from schemas import topics
 from schemas.codec import Codec
 from schemas.errors import ContractError
+from streams.metrics import SinkProbe
 
 log = logging.getLogger(__name__)
 metadata = MetaData()
@@ -227,10 +228,15 @@ def run_sink(
     group_id: str = "chorus-agg-sink",
     idle_timeout_s: float | None = None,
     batch: int = 500,
+    probe: SinkProbe | None = None,
+    security: dict[str, Any] | None = None,
 ) -> SinkStats:
-    """Consume the aggregate topics into the database until idle (or forever)."""
+    """Consume the aggregate topics into the database until idle (or forever).
+
+    ``probe`` receives what the loop does, for metrics and /health."""
     from kafka import KafkaConsumer
 
+    probe = probe or SinkProbe("aggregates", prefix=prefix)
     engine = open_database(url)
     codec = Codec()
     stats = SinkStats()
@@ -241,16 +247,20 @@ def run_sink(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         max_poll_records=batch,
+        **(security or {}),
     )
     last = time.monotonic()
     try:
         while idle_timeout_s is None or time.monotonic() - last < idle_timeout_s:
             polled = consumer.poll(timeout_ms=500)
             messages = [m for part in polled.values() for m in part]
+            probe.polled(consumer, messages)
             if not messages:
                 continue
+            written, undecodable = stats.written, stats.undecodable
             write_batch(engine, messages, codec, stats)
             consumer.commit()  # only after the transaction
+            probe.committed(stats.written - written, stats.undecodable - undecodable)
             last = time.monotonic()
     finally:
         consumer.close()

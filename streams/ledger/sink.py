@@ -29,6 +29,8 @@ from sqlalchemy.engine import Engine
 
 from schemas.codec import Codec
 from schemas.errors import ContractError
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
+from schemas.topics import ledger_topic
 from streams.ledger.table import (
     LEDGER,
     NATURAL_KEY,
@@ -38,6 +40,7 @@ from streams.ledger.table import (
     row_from_entry,
     unique_rows,
 )
+from streams.metrics import SinkProbe
 
 log = logging.getLogger(__name__)
 LEDGER_EVENT_TYPE = "platform.ledger_entry"
@@ -51,6 +54,7 @@ class SinkSettings:
     group_id: str  # the sink's consumer group: where its committed offsets live
     batch_size: int = 1000  # most messages written in one transaction
     poll_timeout_ms: int = 1000
+    kafka_security: KafkaSecurity = UNAUTHENTICATED
 
 
 @dataclass
@@ -77,6 +81,7 @@ def consumer_for(settings: SinkSettings) -> KafkaConsumer:
         auto_offset_reset="earliest",
         max_poll_records=settings.batch_size,
         isolation_level="read_committed",
+        **settings.kafka_security.kafka_python(),
     )
 
 
@@ -93,6 +98,8 @@ class LedgerSink:
         self.engine = engine or make_engine(settings.db_url)
         self.consumer = consumer if consumer is not None else consumer_for(settings)
         self.codec = codec or Codec()
+        # metrics and /health (the topic's environment prefix left out of labels)
+        self.probe = SinkProbe("ledger", prefix=settings.topic.removesuffix(ledger_topic()))
 
     def close(self) -> None:
         self.consumer.close()
@@ -139,6 +146,7 @@ class LedgerSink:
             timeout_ms=self.settings.poll_timeout_ms, max_records=self.settings.batch_size
         )
         records = [r for batch in polled.values() for r in batch]
+        self.probe.polled(self.consumer, records)
         if not records:
             return 0
         rows, rejects = self.rows(records)
@@ -148,6 +156,7 @@ class LedgerSink:
         except CommitFailedError as exc:
             # The group rebalanced: the batch will be read again, and ignored as stored.
             log.warning("ledger: offsets not committed (%s); the batch will be re-read", exc)
+        self.probe.committed(len(rows), len(rejects))
         stats.read += len(records)
         stats.stored += len(rows)
         stats.rejected += len(rejects)

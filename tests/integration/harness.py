@@ -224,3 +224,39 @@ class Namespace:
         for cell in self.decoded(topics.agg_topic(aggregate, self.prefix)):
             cells[cell["cell_key"]] = cell
         return cells
+
+
+@contextlib.contextmanager
+def secured_private_stack(state_dir: Path):
+    """A private local stack with CHORUS_KAFKA_SECURITY=sasl on free ports; stopped after.
+
+    Yields (settings, env): env runs `chorus` against it (CHORUS_HOME, ports, sasl).
+    """
+    from deploy.local import stack as local_stack
+
+    cache = Path(os.environ.get("CHORUS_CACHE", "~/.cache/chorus")).expanduser()
+    settings = local_stack.StackSettings(
+        state_dir=state_dir,
+        cache_dir=cache,
+        policies_dir=REPO / "policies",
+        kafka_port=free_port(),
+        controller_port=free_port(),
+        opa_port=free_port(),
+        security="sasl",
+    )
+    env = dict(os.environ)
+    for name in ("CHORUS_KAFKA_BOOTSTRAP", "CHORUS_OPA_URL", "CHORUS_TOPIC_PREFIX"):
+        env.pop(name, None)
+    env.update(
+        CHORUS_HOME=str(state_dir),
+        CHORUS_CACHE=str(cache),
+        CHORUS_KAFKA_SECURITY="sasl",
+        CHORUS_KAFKA_PORT=str(settings.kafka_port),
+        CHORUS_KAFKA_CONTROLLER_PORT=str(settings.controller_port),
+        CHORUS_OPA_PORT=str(settings.opa_port),
+    )
+    local_stack.up(settings, log=lambda _: None)
+    try:
+        yield settings, env
+    finally:
+        local_stack.down(settings, log=lambda _: None)
