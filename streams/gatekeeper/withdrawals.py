@@ -18,6 +18,7 @@ The list and when it was last checked are kept in the person's gatekeeper state
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
@@ -73,21 +74,14 @@ async def withdrawn_types(
     every event type strategic reporting could receive.
     """
     without = SubjectState([], subject.safeguarding_concern, subject.national_data_opt_out)
-    receivable: set[str] = set()
-    withdrawn: set[str] = set()
-    for event_type in event_types:
-        could, can = False, False
-        for recipient in recipients:
-            if not (await ask(_question(event_type, recipient, day, without))).allow:
-                continue
-            could = True
-            if (await ask(_question(event_type, recipient, day, subject))).allow:
-                can = True
-                break
-        if could:
-            receivable.add(event_type)
-            if not can:
-                withdrawn.add(event_type)
+    pairs = [(e, r) for e in event_types for r in recipients]
+    # The questions are independent: asked together, over the client's connection pool,
+    # they cost one round trip's wait instead of one per event type (about 60 a check).
+    could = await asyncio.gather(*(ask(_question(e, r, day, without)) for e, r in pairs))
+    open_pairs = [pair for pair, d in zip(pairs, could, strict=True) if d.allow]
+    can = await asyncio.gather(*(ask(_question(e, r, day, subject)) for e, r in open_pairs))
+    receivable = {e for e, _ in open_pairs}
+    withdrawn = receivable - {e for (e, _), d in zip(open_pairs, can, strict=True) if d.allow}
     if withdrawn and withdrawn == receivable:
         return [EVERYTHING]
     return sorted(withdrawn)
