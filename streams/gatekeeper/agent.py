@@ -47,6 +47,7 @@ from streams.identity.agent import PERSON_KEY_HEADER
 from streams.policy_client import BypassPolicy, Decision, PolicyError
 
 log = logging.getLogger(__name__)
+MEMO_SIZE = 4096
 STAGE = "gatekeeper"
 LEDGER_PURPOSE = "ledger"  # key of the ledger's own subject pseudonyms
 PRODUCER_BATCH_BYTES = 512 * 1024
@@ -86,6 +87,9 @@ def register(app: faust.App, ctx: StreamContext) -> None:
     decider = _decider(ctx, settings.policy_mode)
     check_withdrawals = settings.policy_mode == "opa"  # no policy is asked when bypassed
     withdrawn_topic = withdrawals.withdrawn_topic(prefix)
+    # Which event types a person's wishes withdraw is a function of the policy revision, the
+    # day and their wishes as the policy sees them; people with the same wishes share it.
+    memo: dict[tuple[str, str, tuple[str, ...], str], list[str]] = {}
     event_types = withdrawals.source_event_types()
     decided: Counter[tuple[str, bool]] = Counter()  # (purpose, allowed): counted per batch
 
@@ -131,8 +135,14 @@ def register(app: faust.App, ctx: StreamContext) -> None:
         async def ask(question: dict[str, Any]) -> Decision:
             return await with_policy(lambda: policy.decide(question))
 
-        types = await withdrawals.withdrawn_types(ask, recipients, event_types, today, subject)
         revision = await with_policy(policy.revision)
+        memo_key = (revision, today, tuple(recipients), withdrawals.subject_key(today, subject))
+        types = memo.get(memo_key) if settings.decision_cache else None
+        if types is None:
+            types = await withdrawals.withdrawn_types(ask, recipients, event_types, today, subject)
+            if len(memo) >= MEMO_SIZE:
+                memo.clear()
+            memo[memo_key] = types
         pseudonym = ctx.pseudonymiser.pseudonym(withdrawals.PURPOSE, "person", pkey)
         restate = env["event_type"] == PREFERENCE
         result = withdrawals.withdrawal(

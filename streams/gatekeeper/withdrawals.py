@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -85,6 +86,12 @@ async def withdrawn_types(
     if withdrawn and withdrawn == receivable:
         return [EVERYTHING]
     return sorted(withdrawn)
+
+
+def subject_key(day: str, subject: SubjectState) -> str:
+    """The person's wishes as the policy sees them on ``day`` (equal for equal wishes)."""
+    seen = decision_input("", {}, "", PURPOSE, day, subject)["subject"]
+    return json.dumps(seen, sort_keys=True, default=str)
 
 
 def _question(event_type: str, recipient: str, day: str, subject: SubjectState) -> dict[str, Any]:

@@ -134,3 +134,16 @@ def test_the_topic_is_strategic_reportings_subject_withdrawn_share_topic():
     assert withdrawals.withdrawn_topic("t1.") == withdrawn_topic("t1.")
     assert withdrawn_topic("t1.") in {t.name for t in planned_topics("t1.")}
     assert "consent.sharing_preference_recorded" in withdrawals.source_event_types()
+
+
+def test_equal_wishes_recorded_at_different_times_share_a_memo_key_and_others_do_not():
+    early = SubjectState(preferences=[objection(effective_from="2025-01-01T00:00:00+00:00")])
+    late = SubjectState(preferences=[objection(effective_from="2025-06-01T09:30:00+00:00")])
+    assert withdrawals.subject_key(DAY, early) == withdrawals.subject_key(DAY, late)
+    narrower = SubjectState(preferences=[objection("voice.statement_recorded")])
+    assert withdrawals.subject_key(DAY, narrower) != withdrawals.subject_key(DAY, early)
+    concern = SubjectState(preferences=[objection()], safeguarding_concern=True)
+    assert withdrawals.subject_key(DAY, concern) != withdrawals.subject_key(DAY, early)
+    # a wish not yet in effect on the day is not part of what the policy sees
+    future = SubjectState(preferences=[objection(effective_from="2027-01-01T00:00:00+00:00")])
+    assert withdrawals.subject_key(DAY, future) == withdrawals.subject_key(DAY, SubjectState())
