@@ -80,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         help="port of the worker's web server (0: any free port)",
     )
     worker.add_argument(
+        "--web-host",
+        default="127.0.0.1",
+        help="address of the worker's web server (/metrics, /health; default 127.0.0.1, "
+        "0.0.0.0 in a container, so that Prometheus can scrape it)",
+    )
+    worker.add_argument(
         "--roles",
         default="identity,gatekeeper,aggregates",
         help="comma-separated processors to run (default all). Identity linkage must see every "
@@ -180,6 +186,7 @@ def _worker(args: argparse.Namespace, env: Environment) -> None:
         state_dir=env.path("CHORUS_HOME").resolve() / "worker" / args.app_id,
         publish_interval_s=args.publish_interval,
         web_port=args.web_port,
+        web_host=args.web_host,
         topic_prefix=env.get("CHORUS_TOPIC_PREFIX"),
         roles=_roles(args.roles),
         decision_cache=args.decision_cache,
@@ -255,7 +262,7 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
         return dashboard_commands.run(args, env)
     elif args.command == "demo":
         from deploy.commands.common import stack_settings
-        from deploy.commands.demo import run_demo
+        from deploy.commands.demo import demo_kafka_user, run_demo
         from deploy.local import stack
         from deploy.local.kafka import ensure_topics
         from deploy.topic_plan import planned_topics
@@ -263,7 +270,8 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
         if not env.get("CHORUS_KAFKA_BOOTSTRAP"):
             stack.up(stack_settings(env))
         prefix = env.get("CHORUS_TOPIC_PREFIX")
-        ensure_topics(bootstrap(env), planned_topics(prefix))
+        user = demo_kafka_user(env)
+        ensure_topics(bootstrap(env), planned_topics(prefix), security=user.security)
         run_demo(
             env.path("CHORUS_HOME").resolve(),
             bootstrap(env),
@@ -271,6 +279,7 @@ def dispatch(args: argparse.Namespace, env: Environment) -> int | None:
             args.seed,
             args.settle,
             prefix,
+            user,
         )
     return 0
 

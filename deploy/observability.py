@@ -83,3 +83,13 @@ class Endpoint:
 def serve(port: int, health: Callable[[], Health], host: str = DEFAULT_HOST) -> Endpoint | None:
     """Start the endpoint on `port` (0: none, and None is returned)."""
     return Endpoint(port, health, host) if port else None
+
+
+def add_metrics_host_argument(parser: Any) -> None:
+    """`--metrics-host`: the address the `--metrics-port` endpoint listens on."""
+    parser.add_argument(
+        "--metrics-host",
+        default=DEFAULT_HOST,
+        help=f"address of the metrics and health endpoint (default {DEFAULT_HOST}; "
+        "0.0.0.0 in a container, so that Prometheus can scrape it)",
+    )

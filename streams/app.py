@@ -27,7 +27,7 @@ def create_app(settings: WorkerSettings) -> faust.App:
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
         producer_linger=0.005,  # faust's default of 0 sends a request per message
-        web_host="127.0.0.1",
+        web_host=settings.web_host,
         web_port=settings.web_port,
         datadir=str(settings.state_dir),
         **settings.kafka_security.faust(),

@@ -23,6 +23,7 @@ class WorkerSettings:
     publish_interval_s: float = 5.0
     revision_poll_s: float = 5.0
     web_port: int = 6066
+    web_host: str = "127.0.0.1"  # 0.0.0.0 in a container, so that Prometheus can scrape it
     topic_prefix: str = ""
     roles: tuple[str, ...] = ROLES
     # Cache OPA's answers by (policy revision, decision input). Off only to measure

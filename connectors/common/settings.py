@@ -120,6 +120,13 @@ COMMON_SETTINGS: tuple[Setting, ...] = (
         "SASL_PLAINTEXT or SASL_SSL when kafka_username is set (default SASL_PLAINTEXT).",
         "",
     ),
+    Setting(
+        "kafka_ca_file",
+        str,
+        "SASL_SSL: the CA certificate that signed the brokers' certificates (empty: the "
+        "system's trusted CAs).",
+        "",
+    ),
 )
 
 
@@ -137,7 +144,8 @@ def read_settings_file(path: Path) -> dict[str, Any]:
 
 
 def kafka_security_of(settings: dict[str, Any]) -> KafkaSecurity:
-    """How the connector authenticates: kafka_username and kafka_password_file, if set."""
+    """How the connector authenticates: kafka_username and kafka_password_file, if set,
+    over kafka_security_protocol, trusting kafka_ca_file for SASL_SSL."""
     username = settings.get("kafka_username") or ""
     if not username:
         return UNAUTHENTICATED
@@ -148,6 +156,7 @@ def kafka_security_of(settings: dict[str, Any]) -> KafkaSecurity:
             protocol=settings.get("kafka_security_protocol") or SASL_PLAINTEXT,
             username=username,
             password=password,
+            ca_file=settings.get("kafka_ca_file") or "",
         )
     except OSError as exc:
         raise ConfigError("kafka", [f"setting 'kafka_password_file': {exc.strerror}"]) from None

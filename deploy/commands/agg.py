@@ -21,6 +21,7 @@ from typing import Any, TextIO
 
 from kafka import KafkaConsumer
 
+from deploy.observability import add_metrics_host_argument
 from schemas import topics
 from schemas.codec import Codec
 from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
@@ -148,6 +149,7 @@ def add_parser(sub: Any) -> None:
         default=0,
         help="serve Prometheus /metrics and /health on this port (0: none)",
     )
+    add_metrics_host_argument(s)
 
 
 def run(args: argparse.Namespace, env: Any) -> int:
@@ -184,7 +186,7 @@ def _list(out: TextIO = sys.stdout) -> int:
 
 
 def _rebuild(args: argparse.Namespace, env: Any, prefix: str) -> int:
-    from deploy.commands.common import UserError, bootstrap, opa_url
+    from deploy.commands.common import UserError, bootstrap, kafka_security, opa_url
     from deploy.secrets import pseudonym_key
     from streams.aggregates import engine, rebuild
     from streams.aggregates.registry import aggregate
@@ -212,7 +214,11 @@ def _rebuild(args: argparse.Namespace, env: Any, prefix: str) -> int:
     if args.reset_app:
         try:
             gone = rebuild.reset_app(
-                spec, bootstrap=bootstrap(env), prefix=prefix, app_id=args.reset_app
+                spec,
+                bootstrap=bootstrap(env),
+                prefix=prefix,
+                app_id=args.reset_app,
+                security=kafka_security(env),
             )
         except rebuild.RebuildError as exc:
             raise UserError(str(exc)) from None
@@ -227,6 +233,7 @@ def _rebuild(args: argparse.Namespace, env: Any, prefix: str) -> int:
         rules=in_force,
         record_key=lambda m: engine.record_key(pseudonymiser, spec.name, m),
         dry_run=args.dry_run,
+        security=kafka_security(env),
     )
     verb = "would publish" if args.dry_run else "published"
     print(
@@ -250,7 +257,7 @@ def _sink(args: argparse.Namespace, env: Any, prefix: str) -> int:
             f"use some of {', '.join(topics.AGGREGATES)}"
         )
     probe = SinkProbe("aggregates", prefix=prefix)
-    endpoint = serve(args.metrics_port, probe.health)
+    endpoint = serve(args.metrics_port, probe.health, args.metrics_host)
     with contextlib.suppress(KeyboardInterrupt):
         stats = run_sink(
             bootstrap(env),

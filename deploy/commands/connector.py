@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import signal
 import threading
@@ -12,6 +13,7 @@ from typing import Any
 from connectors import registry
 from connectors.common.runner import ConnectorRunner
 from deploy.environment import Environment
+from deploy.observability import add_metrics_host_argument
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
 STALE_AFTER_S = 120.0  # /health says 503 when nothing succeeded for this long
@@ -45,6 +47,7 @@ def add_parser(sub: Any) -> None:
         default=0,
         help="serve Prometheus /metrics and /health on this port (0: none)",
     )
+    add_metrics_host_argument(run)
     status = csub.add_parser(
         "status", help="show the stored position, the lag and the counts of records and errors"
     )
@@ -56,6 +59,7 @@ KAFKA_USER_VARIABLES = {
     "CHORUS_KAFKA_USERNAME": "kafka_username",
     "CHORUS_KAFKA_PASSWORD_FILE": "kafka_password_file",
     "CHORUS_KAFKA_SECURITY_PROTOCOL": "kafka_security_protocol",
+    "CHORUS_KAFKA_CA_FILE": "kafka_ca_file",
 }
 
 
@@ -109,7 +113,8 @@ def _run(runner: ConnectorRunner, args: argparse.Namespace) -> int:
         from deploy.observability import serve
 
         stale_after_s = max(STALE_AFTER_S, 5 * runner.poll_interval_s)
-        endpoint = serve(args.metrics_port, lambda: metrics.health(runner.name, stale_after_s))
+        health = functools.partial(metrics.health, runner.name, stale_after_s)
+        endpoint = serve(args.metrics_port, health, args.metrics_host)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

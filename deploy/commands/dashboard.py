@@ -48,7 +48,7 @@ def add_parser(sub: Any) -> None:
 
 def run(args: argparse.Namespace, env: Any) -> int:
     """Run `chorus dashboard` until interrupted; returns the exit code."""
-    from deploy.commands.common import UserError, bootstrap
+    from deploy.commands.common import UserError, bootstrap, kafka_security
     from deploy.dashboard.feed import Feed
     from deploy.dashboard.server import serve
 
@@ -61,7 +61,12 @@ def run(args: argparse.Namespace, env: Any) -> int:
         )
     if not 0 <= args.port <= 65535:
         raise UserError(f"--port {args.port}: use a port from 0 to 65535")
-    feed = Feed(bootstrap(env), names, prefix=env.get("CHORUS_TOPIC_PREFIX"))
+    feed = Feed(
+        bootstrap(env),
+        names,
+        prefix=env.get("CHORUS_TOPIC_PREFIX"),
+        security=kafka_security(env),
+    )
     with contextlib.suppress(KeyboardInterrupt):
         serve(feed, args.host, args.port)
     return 0

@@ -12,6 +12,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -20,8 +21,41 @@ from connectors import registry
 from connectors.common.runner import ConnectorRunner
 from deploy.commands.agg import tail
 from deploy.commands.worker import worker_command
+from deploy.environment import Environment
 from deploy.synth.case_management import SynthOptions, write_case_management_db
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 from schemas.topics import agg_topic
+
+
+@dataclass(frozen=True)
+class DemoKafkaUser:
+    """Who the demo's connector, worker and reader are on Kafka: one user for all three.
+
+    On the secured local stack that is its ``admin`` (the demo does every principal's
+    work); ``password_file`` is where the connector and the worker read its password.
+    """
+
+    security: KafkaSecurity = UNAUTHENTICATED
+    password_file: str = ""
+
+    def connector_settings(self) -> dict[str, str]:
+        if not self.security.sasl:
+            return {}
+        return {
+            "kafka_username": self.security.username,
+            "kafka_password_file": self.password_file,
+            "kafka_security_protocol": self.security.protocol,
+            "kafka_ca_file": self.security.ca_file,
+        }
+
+    def worker_env(self) -> dict[str, str]:
+        if not self.security.sasl:
+            return {}
+        return {
+            "CHORUS_KAFKA_USERNAME": self.security.username,
+            "CHORUS_KAFKA_PASSWORD_FILE": self.password_file,
+            "CHORUS_KAFKA_SECURITY_PROTOCOL": self.security.protocol,
+        }
 
 
 def _free_port() -> int:
@@ -31,7 +65,12 @@ def _free_port() -> int:
 
 
 def write_connector_config(
-    path: Path, db: Path, bootstrap: str, state_dir: Path, prefix: str
+    path: Path,
+    db: Path,
+    bootstrap: str,
+    state_dir: Path,
+    prefix: str,
+    user: DemoKafkaUser = DemoKafkaUser(),
 ) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {
@@ -43,15 +82,17 @@ def write_connector_config(
         "kafka_bootstrap": bootstrap,
         "state_dir": str(state_dir),
         "topic_prefix": prefix,
+        **user.connector_settings(),
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return path
 
 
-def _start_worker(home: Path, bootstrap: str, prefix: str) -> subprocess.Popen:
+def _start_worker(home: Path, bootstrap: str, prefix: str, user: DemoKafkaUser) -> subprocess.Popen:
     log_path = home / "logs" / "demo-worker.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, CHORUS_KAFKA_BOOTSTRAP=bootstrap, CHORUS_TOPIC_PREFIX=prefix)
+    env.update(user.worker_env())
     app_id = f"{prefix}chorus-demo-{int(time.time())}"
     cmd = worker_command(sys.executable, app_id, 2.0, _free_port())
     with open(log_path, "ab") as log:
@@ -63,7 +104,13 @@ def _start_worker(home: Path, bootstrap: str, prefix: str) -> subprocess.Popen:
 
 
 def run_demo(
-    home: Path, bootstrap: str, children: int, seed: int, settle_s: float, prefix: str = ""
+    home: Path,
+    bootstrap: str,
+    children: int,
+    seed: int,
+    settle_s: float,
+    prefix: str = "",
+    user: DemoKafkaUser = DemoKafkaUser(),
 ) -> None:
     demo_dir = home / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
@@ -75,9 +122,9 @@ def run_demo(
     )
     print(f"demo: synthetic LA written: {summary.rows}")
     cfg_path = write_connector_config(
-        demo_dir / "connector.yaml", db, bootstrap, demo_dir / "connectors", prefix
+        demo_dir / "connector.yaml", db, bootstrap, demo_dir / "connectors", prefix, user
     )
-    worker = _start_worker(home, bootstrap, prefix)
+    worker = _start_worker(home, bootstrap, prefix, user)
     try:
         runner = ConnectorRunner(registry.load(cfg_path))
         stats = runner.run(until_idle=True)
@@ -86,9 +133,16 @@ def run_demo(
             f"demo: connector published {stats.published} referrals "
             f"({stats.dead_lettered} dead-lettered) in {stats.seconds:.1f}s"
         )
-        _wait_for_first_cell(bootstrap, agg_topic("referrals_by_source", prefix), worker)
+        topic = agg_topic("referrals_by_source", prefix)
+        _wait_for_first_cell(bootstrap, topic, worker, security=user.security)
         print("demo: aggregate cells as they arrive (chorus agg tail referrals_by_source):")
-        cells = tail(bootstrap, "referrals_by_source", idle_timeout_s=settle_s, prefix=prefix)
+        cells = tail(
+            bootstrap,
+            "referrals_by_source",
+            idle_timeout_s=settle_s,
+            prefix=prefix,
+            security=user.security,
+        )
         print(f"demo: {len(cells)} cells published; a running worker keeps them live.")
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -100,12 +154,16 @@ def run_demo(
 
 
 def _wait_for_first_cell(
-    bootstrap: str, topic: str, worker: subprocess.Popen, deadline_s: float = 300.0
+    bootstrap: str,
+    topic: str,
+    worker: subprocess.Popen,
+    deadline_s: float = 300.0,
+    security: KafkaSecurity = UNAUTHENTICATED,
 ) -> None:
     """Wait while the worker starts and counts: until its first publication, or it dies."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, **security.kafka_python())
     parts = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or []]
     ends = time.monotonic() + deadline_s
     try:
@@ -116,3 +174,20 @@ def _wait_for_first_cell(
     finally:
         consumer.close()
     print("demo: no aggregate cells yet; see the worker log")
+
+
+def demo_kafka_user(env: Environment) -> DemoKafkaUser:
+    """The demo's Kafka user: CHORUS_KAFKA_USERNAME with its password file, or, on the
+    secured local stack, its ``admin`` from the local store; unauthenticated otherwise."""
+    from deploy.commands.common import UserError, admin_security
+    from deploy.secrets import LocalSecrets
+
+    security = admin_security(env)
+    if not security.sasl:
+        return DemoKafkaUser()
+    password_file = env.get("CHORUS_KAFKA_PASSWORD_FILE") or str(
+        LocalSecrets.under(env.path("CHORUS_HOME").resolve()).path(security.username)
+    )
+    if not Path(password_file).is_file():
+        raise UserError("the demo's connector needs CHORUS_KAFKA_PASSWORD_FILE")
+    return DemoKafkaUser(security, password_file)

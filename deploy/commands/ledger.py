@@ -18,6 +18,7 @@ from typing import Any
 
 from deploy.commands.common import REPO_ROOT, UserError, bootstrap, kafka_security
 from deploy.environment import Environment
+from deploy.observability import add_metrics_host_argument
 
 log = logging.getLogger(__name__)
 DEFAULT_GROUP = "chorus-ledger-sink"
@@ -59,6 +60,7 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=0,
         help="serve Prometheus /metrics and /health on this port (0: none)",
     )
+    add_metrics_host_argument(sink)
     person = lsub.add_parser(
         "person",
         help="say in plain English where one child's information went, and why",
@@ -113,7 +115,7 @@ def run_sink(args: argparse.Namespace, env: Environment) -> int:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     sink = LedgerSink(settings)
-    endpoint = serve(args.metrics_port, sink.probe.health)
+    endpoint = serve(args.metrics_port, sink.probe.health, args.metrics_host)
     try:
         stats = sink.run(
             until_idle=args.until_idle,
@@ -158,7 +160,9 @@ def run_person(args: argparse.Namespace, env: Environment) -> int:
             refs = {ident.value}
         else:
             try:
-                register = person.load_register(bootstrap(env), args.identity_app_id)
+                register = person.load_register(
+                    bootstrap(env), args.identity_app_id, kafka_security(env)
+                )
             except LookupError as exc:
                 raise UserError(str(exc)) from None
             keys = person.person_keys(register, pseudonymiser, ident)

@@ -25,6 +25,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from deploy.commands.common import UserError
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 
 WITHHELD = (None, "drop")
 
@@ -49,6 +50,7 @@ def read_recent(
     *,
     last: int | None = None,
     since: dt.datetime | None = None,
+    security: KafkaSecurity = UNAUTHENTICATED,
 ) -> Replay:
     """The last `last` events of each topic, or every event since `since` (decoded)."""
     from schemas.codec import Codec
@@ -56,7 +58,12 @@ def read_recent(
 
     codec = Codec()
     replay = Replay()
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        **security.kafka_python(),
+    )
     try:
         for name in topic_names:
             parts = [TopicPartition(name, p) for p in consumer.partitions_for_topic(name) or []]
@@ -187,7 +194,12 @@ async def _impact(
 
 
 def subject_states(
-    replay: Replay, bootstrap: str, key: bytes, identity_app_id: str, gatekeeper_app_id: str
+    replay: Replay,
+    bootstrap: str,
+    key: bytes,
+    identity_app_id: str,
+    gatekeeper_app_id: str,
+    security: KafkaSecurity = UNAUTHENTICATED,
 ) -> dict[str, Any]:
     """event id -> the gatekeeper's state of the child the event is about (as it is now)."""
     from streams.gatekeeper.subjects import subject_state
@@ -196,8 +208,9 @@ def subject_states(
     from streams.ledger.person import load_register, read_table
     from streams.pseudonyms import Pseudonymiser
 
-    register = load_register(bootstrap, identity_app_id)
-    states = read_table(bootstrap, f"{gatekeeper_app_id}-gatekeeper-subjects-changelog") or {}
+    register = load_register(bootstrap, identity_app_id, security)
+    subjects_topic = f"{gatekeeper_app_id}-gatekeeper-subjects-changelog"
+    states = read_table(bootstrap, subjects_topic, security=security) or {}
     pseudonymiser = Pseudonymiser(key)
     out: dict[str, Any] = {}
     for event in replay.events:
@@ -289,16 +302,20 @@ def run_impact(args: Any, opa_url: str, opa_binary: Path | None, env: Any = None
     if not args.candidate.is_dir():
         raise UserError(f"--candidate {args.candidate} is not a folder")
     bootstrap, prefix = args.bootstrap, args.topic_prefix
+    security = UNAUTHENTICATED
     if env is not None:
         from deploy.commands.common import bootstrap as env_bootstrap
+        from deploy.commands.common import kafka_security
 
         bootstrap = bootstrap or env_bootstrap(env)
+        security = kafka_security(env)
         prefix = env.get("CHORUS_TOPIC_PREFIX") if prefix is None else prefix
     bootstrap, prefix = bootstrap or "127.0.0.1:9092", prefix or ""
     date = args.date or dt.date.today().isoformat()
     since = parse_since(args.since)
     names = [topics.source_topic(d, e, prefix) for d, e in topics.SOURCE_EVENTS]
-    replay = read_recent(bootstrap, names, last=None if since else args.last, since=since)
+    last = None if since else args.last
+    replay = read_recent(bootstrap, names, last=last, since=since, security=security)
     subjects: dict[str, Any] = {}
     note = "the child's wishes and concerns: not read (no pseudonymisation key given)"
     if env is not None:
@@ -306,7 +323,12 @@ def run_impact(args: Any, opa_url: str, opa_binary: Path | None, env: Any = None
 
         try:
             subjects = subject_states(
-                replay, bootstrap, pseudonym_key(env), args.identity_app_id, args.app_id
+                replay,
+                bootstrap,
+                pseudonym_key(env),
+                args.identity_app_id,
+                args.app_id,
+                security,
             )
             note = f"the child's wishes and concerns: from {args.app_id}'s gatekeeper state"
         except LookupError as exc:

@@ -26,6 +26,7 @@ from deploy.dashboard.cells import CellStore, Changes
 from schemas import topics
 from schemas.codec import Codec
 from schemas.errors import ContractError
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 
 log = logging.getLogger(__name__)
 
@@ -123,8 +124,10 @@ class Feed:
         aggregates: Sequence[str],
         prefix: str = "",
         metrics: Metrics | None = None,
+        security: KafkaSecurity = UNAUTHENTICATED,
     ) -> None:
         self.bootstrap = bootstrap
+        self.security = security
         self.aggregates = tuple(aggregates)
         self.topics = {topics.agg_topic(name, prefix): name for name in self.aggregates}
         self.metrics = metrics or Metrics()
@@ -164,6 +167,7 @@ class Feed:
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
                 metadata_max_age_ms=5000,
+                **self.security.aiokafka(),
             )
             try:
                 await consumer.start()

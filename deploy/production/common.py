@@ -52,6 +52,10 @@ CHORUS_IMAGE = f"chorus:{chorus_version()}"
 
 WORKER_WEB_PORT = 6066  # `chorus worker --web-port` (faust's web server)
 METRICS_PORT = 9300  # `--metrics-port` of connectors and sinks: /metrics and /health
+# In a container a process listens on every interface, so that Prometheus (another
+# container) can scrape it; outside one the commands' default is 127.0.0.1.
+LISTEN_ALL = "0.0.0.0"
+METRICS_ARGS = ("--metrics-host", LISTEN_ALL, "--metrics-port", str(METRICS_PORT))
 DASHBOARD_PORT = 8050  # `chorus dashboard`
 OPA_PORT = 8181
 HEALTH_PATH = "/health"
@@ -113,7 +117,7 @@ def processes(plan: AccessPlan) -> list[Process]:
                     p,
                     p.name,
                     ("chorus", "worker", "--roles", role, "--app-id", p.name)
-                    + ("--web-port", str(WORKER_WEB_PORT)),
+                    + ("--web-host", LISTEN_ALL, "--web-port", str(WORKER_WEB_PORT)),
                     WORKER_WEB_PORT,
                     replicas=1 if p.name in SINGLE_INSTANCE else DEFAULT_WORKER_REPLICAS,
                     needs_pseudonym_key=True,
@@ -127,7 +131,7 @@ def processes(plan: AccessPlan) -> list[Process]:
                     p,
                     p.name,
                     ("chorus", "connector", "run", f"/etc/chorus/{kind}.connector.yaml")
-                    + ("--metrics-port", str(METRICS_PORT)),
+                    + METRICS_ARGS,
                     METRICS_PORT,
                     connector_kind=kind,
                 )
@@ -137,7 +141,7 @@ def processes(plan: AccessPlan) -> list[Process]:
                 Process(
                     p,
                     p.name,
-                    ("chorus", "dashboard", "--host", "0.0.0.0", "--port", str(DASHBOARD_PORT)),
+                    ("chorus", "dashboard", "--host", LISTEN_ALL, "--port", str(DASHBOARD_PORT)),
                     DASHBOARD_PORT,
                 )
             )
@@ -146,8 +150,7 @@ def processes(plan: AccessPlan) -> list[Process]:
                 Process(
                     p,
                     p.name,
-                    ("chorus", "ledger", "sink", "--db", SINK_DATABASE)
-                    + ("--metrics-port", str(METRICS_PORT)),
+                    ("chorus", "ledger", "sink", "--db", SINK_DATABASE) + METRICS_ARGS,
                     METRICS_PORT,
                 )
             )
@@ -156,8 +159,7 @@ def processes(plan: AccessPlan) -> list[Process]:
                 Process(
                     p,
                     p.name,
-                    ("chorus", "agg", "sink", "--url", SINK_DATABASE)
-                    + ("--metrics-port", str(METRICS_PORT)),
+                    ("chorus", "agg", "sink", "--url", SINK_DATABASE) + METRICS_ARGS,
                     METRICS_PORT,
                 )
             )

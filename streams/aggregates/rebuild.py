@@ -31,6 +31,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from schemas import topics
 from schemas.codec import Codec
 from schemas.errors import ContractError
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 from streams.aggregates import cellstore, engine
 from streams.aggregates.engine import input_topics, withdrawn_topic
 from streams.aggregates.publication import Summary
@@ -54,7 +55,11 @@ class RebuildReport:
 
 
 def read_topic_messages(
-    bootstrap: str, names: Iterable[str], codec: Codec, report: RebuildReport
+    bootstrap: str,
+    names: Iterable[str],
+    codec: Codec,
+    report: RebuildReport,
+    security: KafkaSecurity = UNAUTHENTICATED,
 ) -> list[tuple[str, dict[str, Any]]]:
     """Every message now on the topics (to their current end), decoded, in topic order."""
     out: list[tuple[str, dict[str, Any]]] = []
@@ -64,6 +69,7 @@ def read_topic_messages(
         enable_auto_commit=False,
         auto_offset_reset="earliest",
         consumer_timeout_ms=2000,
+        **security.kafka_python(),
     )
     try:
         for name in names:
@@ -107,9 +113,16 @@ def recompute(
     return cellstore.published_cells(spec, summaries, rules)
 
 
-def published_keys(bootstrap: str, name: str, prefix: str, codec: Codec) -> list[str]:
+def published_keys(
+    bootstrap: str,
+    name: str,
+    prefix: str,
+    codec: Codec,
+    security: KafkaSecurity = UNAUTHENTICATED,
+) -> list[str]:
     report = RebuildReport()
-    messages = read_topic_messages(bootstrap, [topics.agg_topic(name, prefix)], codec, report)
+    names = [topics.agg_topic(name, prefix)]
+    messages = read_topic_messages(bootstrap, names, codec, report, security)
     return sorted({cell["cell_key"] for _, cell in messages})
 
 
@@ -122,13 +135,14 @@ def rebuild(
     record_key,
     dry_run: bool = False,
     now: dt.datetime | None = None,
+    security: KafkaSecurity = UNAUTHENTICATED,
 ) -> RebuildReport:
     report = RebuildReport()
     codec = Codec()
     names = input_topics(spec, prefix)
     names.sort(key=lambda n: n == withdrawn_topic(prefix))  # withdrawals last
-    messages = read_topic_messages(bootstrap, names, codec, report)
-    existing = published_keys(bootstrap, spec.name, prefix, codec)
+    messages = read_topic_messages(bootstrap, names, codec, report, security)
+    existing = published_keys(bootstrap, spec.name, prefix, codec, security)
     cells = recompute(spec, messages, rules, record_key, existing)
     report.cells = len(cells)
     report.suppressed_measures = sum(
@@ -137,7 +151,9 @@ def rebuild(
     if dry_run:
         return report
     pub = cellstore.publication(rules, rules.method_for(spec.name), now or dt.datetime.now(dt.UTC))
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, **security.kafka_python()
+    )
     try:
         for key, cell in sorted(cells.items()):
             value = codec.encode("platform.aggregate_cell", {**cell, "publication": pub})
@@ -149,7 +165,14 @@ def rebuild(
     return report
 
 
-def reset_app(spec: engine.AggregateSpec, *, bootstrap: str, prefix: str, app_id: str) -> int:
+def reset_app(
+    spec: engine.AggregateSpec,
+    *,
+    bootstrap: str,
+    prefix: str,
+    app_id: str,
+    security: KafkaSecurity = UNAUTHENTICATED,
+) -> int:
     """Forget an app's live state of the aggregate so its next start recomputes it from the log.
 
     The app's tables for the aggregate are emptied by a tombstone for every key
@@ -161,7 +184,7 @@ def reset_app(spec: engine.AggregateSpec, *, bootstrap: str, prefix: str, app_id
     """
     from kafka.admin import KafkaAdminClient, OffsetSpec
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, **security.kafka_python())
     try:
         state = (admin.describe_groups([app_id]).get(app_id) or {}).get("group_state", "Dead")
         if state not in ("Empty", "Dead"):
@@ -178,7 +201,7 @@ def reset_app(spec: engine.AggregateSpec, *, bootstrap: str, prefix: str, app_id
             )
             if t in present
         ]
-        removed = _tombstone_every_key(bootstrap, tables)
+        removed = _tombstone_every_key(bootstrap, tables, security)
         deltas = f"{app_id}-{spec.name}-deltas"
         offsets = {
             TopicPartition(t, p): OffsetSpec.EARLIEST
@@ -199,7 +222,9 @@ def reset_app(spec: engine.AggregateSpec, *, bootstrap: str, prefix: str, app_id
         admin.close()
 
 
-def _tombstone_every_key(bootstrap: str, names: list[str]) -> int:
+def _tombstone_every_key(
+    bootstrap: str, names: list[str], security: KafkaSecurity = UNAUTHENTICATED
+) -> int:
     """Write a tombstone, in its own partition, for every key now on these changelogs."""
     keys: set[tuple[str, int, bytes]] = set()
     consumer = KafkaConsumer(
@@ -207,6 +232,7 @@ def _tombstone_every_key(bootstrap: str, names: list[str]) -> int:
         group_id=None,
         enable_auto_commit=False,
         consumer_timeout_ms=2000,
+        **security.kafka_python(),
     )
     try:
         for name in names:
@@ -219,7 +245,9 @@ def _tombstone_every_key(bootstrap: str, names: list[str]) -> int:
                     keys.update((m.topic, m.partition, m.key) for m in batch if m.key is not None)
     finally:
         consumer.close()
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=20)
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", linger_ms=20, **security.kafka_python()
+    )
     try:
         for topic, partition, key in sorted(keys):
             producer.send(topic, key=key, value=None, partition=partition)

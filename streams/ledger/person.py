@@ -24,6 +24,7 @@ from typing import Any
 from kafka import KafkaConsumer, TopicPartition
 
 from schemas.identifiers import nhs_number_error, upn_error
+from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 from streams.identity.tokens import IDENTITY_PURPOSE
 from streams.pseudonyms import Pseudonymiser
 
@@ -79,9 +80,19 @@ def parse_identifier(text: str) -> Identifier:
     )
 
 
-def read_table(bootstrap: str, topic: str, timeout_ms: int = 2000) -> dict[str, Any] | None:
+def read_table(
+    bootstrap: str,
+    topic: str,
+    timeout_ms: int = 2000,
+    security: KafkaSecurity = UNAUTHENTICATED,
+) -> dict[str, Any] | None:
     """A faust table's contents from its changelog (JSON keys and values); None if no topic."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        enable_auto_commit=False,
+        **security.kafka_python(),
+    )
     try:
         partitions = consumer.partitions_for_topic(topic)
         if not partitions:
@@ -125,15 +136,18 @@ class Register:
         return {k for k in self.persons if self.canonical(k) == root} | {key}
 
 
-def load_register(bootstrap: str, identity_app_id: str) -> Register:
-    links = read_table(bootstrap, f"{identity_app_id}-identity-links-changelog")
+def load_register(
+    bootstrap: str, identity_app_id: str, security: KafkaSecurity = UNAUTHENTICATED
+) -> Register:
+    links = read_table(bootstrap, f"{identity_app_id}-identity-links-changelog", security=security)
     if links is None:
         raise LookupError(
             f"no identity register for app id '{identity_app_id}' (no topic "
             f"{identity_app_id}-identity-links-changelog); give the identity worker's "
             "--app-id with --identity-app-id"
         )
-    persons = read_table(bootstrap, f"{identity_app_id}-identity-persons-changelog") or {}
+    persons_topic = f"{identity_app_id}-identity-persons-changelog"
+    persons = read_table(bootstrap, persons_topic, security=security) or {}
     return Register(links, persons)
 
 

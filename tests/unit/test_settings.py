@@ -61,3 +61,26 @@ def test_an_unknown_connector_kind_is_named():
         parse({**GOOD, "connector": "fax_machine"})
     assert "'connector' = 'fax_machine'" in str(err.value)
     assert "case_management" in str(err.value)
+
+
+def test_a_connector_over_sasl_ssl_trusts_its_ca_file_from_the_file_or_the_environment(tmp_path):
+    from connectors.common.settings import kafka_security_of
+    from deploy.commands.connector import overrides
+
+    password = tmp_path / "connector.password"
+    password.write_text("synthetic-password\n")
+    raw = {
+        **GOOD,
+        "kafka_username": "chorus-connector-case-management",
+        "kafka_password_file": str(password),
+        "kafka_security_protocol": "SASL_SSL",
+        "kafka_ca_file": "ca-in-file.crt",
+    }
+    security = kafka_security_of(parse(raw).settings)
+    assert security.ca_file == "ca-in-file.crt"
+    assert security.kafka_python()["ssl_cafile"] == "ca-in-file.crt"
+    assert "synthetic-password" not in repr(security)
+
+    env = Environment({"CHORUS_KAFKA_CA_FILE": "ca-from-env.crt"})
+    from_env = kafka_security_of(parse({**raw, **overrides(env)}).settings)
+    assert from_env.ca_file == "ca-from-env.crt"
