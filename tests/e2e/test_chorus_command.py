@@ -29,6 +29,13 @@ SUBCOMMANDS = [
     ["worker"],
     ["agg"],
     ["agg", "tail"],
+    ["agg", "sink"],
+    ["ledger", "sink"],
+    ["ledger", "person"],
+    ["dashboard"],
+    ["access", "plan"],
+    ["access", "apply"],
+    ["deploy", "render"],
     ["demo"],
 ]
 
