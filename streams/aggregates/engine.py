@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from schemas import topics
-from streams.aggregates.publication import Table, expand_margins
+from streams.aggregates.publication import Table
 
 PURPOSE = "strategic_reporting"
 SUBJECT_CHARS = 16  # of the 32-character pseudonyms: collisions are negligible per aggregate
@@ -183,9 +183,8 @@ def contributions(
         if not values:
             continue
         member = sub if unit is None else f"{sub}:{unit[:SUBJECT_CHARS]}"
-        t = tables[table]
-        for cell_dims in expand_margins(t, tuple(dims)):
-            cell = out.setdefault(t.key(cell_dims), {})
+        for key in tables[table].cell_keys(tuple(dims)):
+            cell = out.setdefault(key, {})
             if member in cell:  # one member twice in a cell (and in totals): add up
                 cell[member] = _added(cell[member], values)
             else:

@@ -15,9 +15,14 @@
    (cellstore.CellStore). A delta replaces the child's members in the cells it
    names: applying one twice changes nothing. Each entry changed by a batch of
    deltas is written once.
-3. On the publication cadence the cells pass disclosure control (the rules are
+3. On the publication cadence (ticks at fixed times, so a slow publication does
+   not delay the next ones) the cells pass disclosure control (the rules are
    asked of OPA each time; no usable rules, no publication) and the cells whose
    published form changed go to the compacted ``chorus.agg.<aggregate>`` topic.
+
+Table entries go to their changelogs straight through the producer (write());
+events are taken in batches of up to EVENT_BATCH, so a child's events in a
+batch make one entry and one delta.
 
 A child's withdrawal (``chorus.share.strategic_reporting.subject_withdrawn``)
 is one more event of the child: the facts of the withdrawn event types are
@@ -27,16 +32,18 @@ publication. Agents run with concurrency 1.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-import json
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import AsyncIterator, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 import faust
+import orjson
+from faust.serializers import codecs
 
 from schemas import topics as catalogue
 from schemas.errors import ContractError
@@ -48,8 +55,10 @@ from streams.disclosure import DisclosureError, Rules
 from streams.policy_client import PolicyError
 
 log = logging.getLogger(__name__)
-BATCH = 1000  # events (or deltas) handled together
-BATCH_WAIT_S = 0.1
+# Events are taken in large batches: a child's events in one batch make one table write
+# and one delta. Deltas come few to a message, so their batches need not wait long.
+EVENT_BATCH, EVENT_WAIT_S = 5000, 0.5
+DELTA_BATCH, DELTA_WAIT_S = 1000, 0.1
 MAX_DELTA_BYTES = 256 * 1024  # a batch's deltas are split into messages of about this size
 _ENSURED: set[str] = set()
 
@@ -74,14 +83,31 @@ async def rules_now(ctx: StreamContext) -> Rules | None:
         return None
 
 
-def write(table: faust.Table, partition: int, key: str, value: Any) -> None:
-    """A table entry written to the changelog partition of the event that changed it."""
-    if value is None:
-        table.data.pop(key, None)
-        table.send_changelog(partition, key, None, value_serializer="raw")
-    else:
-        table.data[key] = value
-        table.send_changelog(partition, key, value)
+async def write(table: faust.Table, entries: Iterable[tuple[int, str, Any]]) -> None:
+    """Table entries ``(changelog partition, key, value)`` set (a value of None deletes).
+
+    Each goes straight to the producer, serialised as the table's JSON; faust
+    flushes the producer before it commits the offsets of the events that
+    changed them. (``Table.send_changelog`` queues in faust's producer buffer,
+    which pauses the whole stream whenever more than 100 messages wait in it.)
+    """
+    topic = table.changelog_topic.get_topic_name()
+    send = table.app.producer.send
+    for partition, key, value in entries:
+        if value is None:
+            table.data.pop(key, None)
+            body = None
+        else:
+            table.data[key] = value
+            body = codecs.dumps(table.value_serializer, value)
+        key_bytes = codecs.dumps(table.key_serializer, key)
+        delivery = await send(topic, key_bytes, body, partition, None, None)
+        delivery.add_done_callback(_log_failed_write)
+
+
+def _log_failed_write(delivery: asyncio.Future) -> None:
+    if not delivery.cancelled() and delivery.exception() is not None:
+        log.error("changelog write failed: %s", type(delivery.exception()).__name__)
 
 
 def chunks(deltas: Sequence[dict[str, Any]]) -> Iterable[bytes]:
@@ -89,7 +115,7 @@ def chunks(deltas: Sequence[dict[str, Any]]) -> Iterable[bytes]:
     part: list[bytes] = []
     size = 0
     for delta in deltas:
-        body = json.dumps(delta, separators=(",", ":")).encode()
+        body = orjson.dumps(delta)
         if part and size + len(body) > MAX_DELTA_BYTES:
             yield b"[" + b",".join(part) + b"]"
             part, size = [], 0
@@ -161,7 +187,7 @@ def register_all(
 
     @app.agent(source, name="chorus.agg.contributions", concurrency=1)
     async def contribute(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(BATCH, within=BATCH_WAIT_S):
+        async for batch in stream.take_events(EVENT_BATCH, within=EVENT_WAIT_S):
             decoded = []
             for i, event in enumerate(batch):
                 try:
@@ -181,8 +207,10 @@ def register_all(
                 done = engine.step(agg.spec, agg.subjects.get, agg.sent, items)
                 for i, err in done.rejected:
                     await reject(batch[i], err, agg.spec.name)
-                for subject, (partition, state) in done.writes.items():
-                    write(agg.subjects, partition, subject, state)
+                await write(
+                    agg.subjects,
+                    ((p, subject, state) for subject, (p, state) in done.writes.items()),
+                )
                 bodies = list(chunks(done.deltas))
                 # The last message carries the events' Kafka timestamps (inclusion delay).
                 stamps = metrics.source_timestamps(batch[i].message.timestamp for i, *_ in items)
@@ -190,7 +218,13 @@ def register_all(
                     headers = stamps if n == len(bodies) else None
                     await agg.deltas.send(key=agg.spec.name.encode(), value=body, headers=headers)
 
-    @app.timer(interval=ctx.settings.publish_interval_s)
+    @app.task
+    async def publish_on_cadence() -> None:
+        # Ticks at fixed times (not the cadence after the last one ended, as app.timer
+        # does): a publication taking a second does not push every later one back.
+        async for _ in ticks(app, ctx.settings.publish_interval_s):
+            await publish()
+
     async def publish() -> None:
         if not app.tables.recovery.completed.is_set():
             return
@@ -199,6 +233,7 @@ def register_all(
             return
         now = dt.datetime.now(dt.UTC)
         for agg in aggregates:
+            await asyncio.sleep(0)  # the agents run between aggregates: a tick can take seconds
             changed = agg.publisher.changed(agg.store, rules, now)
             for cell in changed:
                 await agg.output.send(
@@ -210,6 +245,18 @@ def register_all(
             metrics.record_publication(agg.spec.name, changed, time.time())
 
     return aggregates
+
+
+async def ticks(app: faust.App, interval: float) -> AsyncIterator[float]:
+    """The times start + k * interval, each slept until (one missed while busy is skipped)."""
+    due = time.monotonic()
+    while not app.should_stop:
+        due += interval
+        now = time.monotonic()
+        if due < now:
+            due = now + interval - (now - due) % interval
+        await asyncio.sleep(due - now)
+        yield due
 
 
 def _aggregate(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -> Aggregate:
@@ -244,14 +291,14 @@ def _aggregate(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -
 
     @app.agent(agg.deltas, name=f"chorus.agg.{spec.name}.cells", concurrency=1)
     async def count(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(BATCH, within=BATCH_WAIT_S):
+        async for batch in stream.take_events(DELTA_BATCH, within=DELTA_WAIT_S):
             touched: dict[str, int] = {}
             for event in batch:
-                for delta in json.loads(event.value):
+                for delta in orjson.loads(event.value):
                     for key in agg.store.replace(delta["s"], delta["c"], delta["full"]):
                         touched[key] = event.message.partition
-            for key, partition in touched.items():
-                write(agg.cells, partition, key, agg.store.entries.get(key))
+            entries = agg.store.entries
+            await write(agg.cells, ((p, key, entries.get(key)) for key, p in touched.items()))
             for event in batch:
                 metrics.taken_in(spec.name, event.message.headers)
 

@@ -19,7 +19,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 
 from streams import disclosure as sdc
@@ -87,6 +87,19 @@ class Table:
 
     def key(self, dims: tuple[str, ...]) -> str:
         return "|".join((self.name, *dims) if self.key_prefix else dims)
+
+    def cell_keys(self, dims: tuple[str, ...]) -> tuple[str, ...]:
+        """The keys of the cell and of every margin total it counts in (remembered: the
+        dimensions' values are few, and the stream asks for them for every contribution)."""
+        keys = self._cell_keys.get(dims)
+        if keys is None:
+            keys = tuple(self.key(d) for d in expand_margins(self, dims))
+            self._cell_keys[dims] = keys
+        return keys
+
+    @cached_property
+    def _cell_keys(self) -> dict[tuple[str, ...], tuple[str, ...]]:
+        return {}
 
     def counts(self) -> list[Count]:
         return [m for m in self.measures if isinstance(m, Count)]

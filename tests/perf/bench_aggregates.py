@@ -11,7 +11,9 @@ In one run, on the real local stack, in a fresh topic namespace:
    uses) gives the ceiling. Then a worker runs the aggregates over the same
    topics until its published cells equal a batch recomputation. Rates come from
    Kafka's own message timestamps (first table write to last published cell),
-   so worker start-up is not counted.
+   so worker start-up is not counted. Beside them, events per CPU second of the
+   raw loop and of the worker (from "Worker ready" to exact cells, read from
+   /proc): the machine is shared, and CPU time varies less than wall time.
 2. Delay. With a worker already running, new events are produced at a steady
    rate. Each new referral is a probe: its delay is from its own timestamp to
    the first publication after the cells table took it in (a cell whose
@@ -199,22 +201,30 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
     admin = KafkaAdminClient(bootstrap_servers=ns.stack.bootstrap)
     admin.create_topics([NewTopic(f"{ns.prefix}bench.raw-out", topics.DEFAULT_PARTITIONS, 1)])
     admin.close()
+    cpu0 = time.process_time()
     raw = asyncio.run(
         raw_loop(ns.stack.bootstrap, all_inputs(ns.prefix), f"{ns.prefix}bench.raw-out", n)
     )
-    print(f"raw consume-and-produce loop (aiokafka, acks=all): {raw:,.0f} events/s")
+    raw_cpu = n / (time.process_time() - cpu0)
+    print(
+        f"raw consume-and-produce loop (aiokafka, acks=all): {raw:,.0f} events/s; "
+        f"{raw_cpu:,.0f} events per CPU second"
+    )
     ceiling = faust_ceiling(ns, n)
     if ceiling:
         print(f"faust agent that only counts them (faust's own ceiling): {ceiling:,.0f} events/s")
     expected = expected_counts(events)
-    start_aggregates(ns, "bench", tmp / "worker.log", publish_interval=cadence)
+    worker = start_aggregates(ns, "bench", tmp / "worker.log", publish_interval=cadence)
     began = time.perf_counter()
+    ns.poll(lambda: b"Worker ready" in (tmp / "worker.log").read_bytes() or None, 300, "ready")
+    cpu_ready = cpu_seconds(worker.pid)
     for spec in registry.AGGREGATES:
         ns.poll(
             lambda s=spec: live_counts(ns, "bench", s.name) == expected[s.name] or None,
             1800,
             spec.name,
         )
+    cpu_used = cpu_seconds(worker.pid) - cpu_ready
     time.sleep(3 * cadence)  # the publication after the last change
     print(f"worker: start to exact cells {time.perf_counter() - began:.0f}s (includes start-up)")
     writes = [
@@ -243,6 +253,16 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
         1 for et, _ in events for spec in registry.AGGREGATES if engine.reads(spec, et)
     )
     print(f"  (each event reaches on average {deliveries / n:.1f} aggregates)")
+    print(
+        f"CPU: the worker used {cpu_used:.1f}s from ready to exact cells = {n / cpu_used:,.0f} "
+        f"events per CPU second = {100 * n / cpu_used / raw_cpu:.0f}% of the raw loop's"
+    )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a running process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def delay(ns: Namespace, rate: float, seconds: float, seed: int, cadence: float) -> None:

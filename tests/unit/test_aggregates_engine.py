@@ -277,3 +277,12 @@ def test_changes_name_the_cells_left_and_changed():
     old = {"a": {"m": {"n": 1}}, "b": {"m": {"n": 1}}}
     new = {"b": {"m": {"n": 2}}, "c": {"m": {"n": 1}}}
     assert engine.changes(old, new) == {"a": {}, "b": {"m": {"n": 2}}, "c": {"m": {"n": 1}}}
+
+
+def test_a_cells_keys_name_it_and_each_margin_total_it_counts_in():
+    table = Table("t", ("a", "b", "c"), (Count("n", "n"),), margins=("a", "c"))
+    expected = ("t|x|y|z", "t|ALL|y|z", "t|x|y|ALL", "t|ALL|y|ALL")
+    assert table.cell_keys(("x", "y", "z")) == expected
+    assert table.cell_keys(("x", "y", "z")) == expected  # the remembered answer is the same
+    assert table.cell_keys(("q", "y", "z"))[0] == "t|q|y|z"
+    assert Table("t", ("a", "b", "c"), (Count("n", "n"),), margins=("a", "c")) == table
