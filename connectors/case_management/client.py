@@ -34,6 +34,9 @@ UPN_TYPE = "Unique Pupil Number"
 CHUNK = 5000
 
 Row = dict[str, Any]
+#: The columns of a person and their linked identifiers every event needs (the subject).
+PERSON_COLUMNS = ("pers_person_id", "pers_common_child_id", "pers_dob", "pers_expected_dob")
+LINK_COLUMNS = ("link_person_id", "link_identifier_type", "link_identifier_value")
 Mark = tuple[dt.datetime, Any]
 
 
@@ -75,13 +78,16 @@ def _dicts(conn: Connection, query: Any) -> list[Row]:
     return [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
 
 
-def _select_all(conn: Connection, table: Table) -> str:
+def _select_all(conn: Connection, table: Table, columns: Sequence[str] | None = None) -> str:
     quote = conn.dialect.identifier_preparer.quote
-    return f"SELECT {', '.join(quote(c.name) for c in table.columns)} FROM {quote(table.name)}"
+    names = columns or [c.name for c in table.columns]
+    return f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
 
 
-def _driver_rows(conn: Connection, table: Table, sql: str, params: Any) -> list[Row]:
-    """Rows of ``sql`` (selecting every column of ``table``) through the driver's own cursor.
+def _driver_rows(
+    conn: Connection, table: Table, sql: str, params: Any, columns: Sequence[str] | None = None
+) -> list[Row]:
+    """Rows of ``sql`` (selecting ``columns`` of ``table``, by default all) through the driver.
 
     Used on SQLite and PostgreSQL for the bulk reads of a batch: building SQLAlchemy's
     Row objects and then dicts cost about as much as the query itself (measured), and a
@@ -89,7 +95,7 @@ def _driver_rows(conn: Connection, table: Table, sql: str, params: Any) -> list[
     ``ssd.py``, never from input; values are always bound parameters. SQLite hands back
     dates as the ISO text SQLAlchemy stored, so they are parsed here.
     """
-    names = [c.name for c in table.columns]
+    names = list(columns or [c.name for c in table.columns])
     cursor = conn.connection.cursor()
     try:
         cursor.execute(sql, params)
@@ -99,6 +105,8 @@ def _driver_rows(conn: Connection, table: Table, sql: str, params: Any) -> list[
     rows = [dict(zip(names, r, strict=True)) for r in found]
     if conn.dialect.name == "sqlite":
         for name, parse in _sqlite_converters(table):
+            if name not in names:
+                continue
             for row in rows:
                 if row[name] is not None:
                     row[name] = parse(row[name])
@@ -193,9 +201,14 @@ class CaseManagementClient:
         return list(conn.execute(q).scalars())
 
     def rows_where(
-        self, conn: Connection, table: Table, column: str, values: Iterable[Any]
+        self,
+        conn: Connection,
+        table: Table,
+        column: str,
+        values: Iterable[Any],
+        columns: Sequence[str] | None = None,
     ) -> list[Row]:
-        """Every row whose ``column`` is one of ``values``.
+        """Every row whose ``column`` is one of ``values`` (only ``columns`` of it, if given).
 
         Written as SQL for the driver on SQLite and PostgreSQL: SQLAlchemy binds each value
         of an IN list one by one, which at ten thousand values a batch cost more than the
@@ -208,18 +221,20 @@ class CaseManagementClient:
         if dialect not in ("sqlite", "postgresql"):
             out: list[Row] = []
             for chunk in _chunks(wanted):
-                out.extend(_dicts(conn, select(table).where(table.c[column].in_(chunk))))
+                picked = [table.c[n] for n in columns] if columns else [table]
+                out.extend(_dicts(conn, select(*picked).where(table.c[column].in_(chunk))))
             return out
         quote = conn.dialect.identifier_preparer.quote
-        head = f"{_select_all(conn, table)} WHERE "
+        head = f"{_select_all(conn, table, columns)} WHERE "
         out = []
         for chunk in _chunks(wanted):
             if dialect == "postgresql":
                 sql = f"{head}{quote(column)} = ANY(%(v)s)"
-                out += _driver_rows(conn, table, sql, {"v": list(chunk)})
+                out += _driver_rows(conn, table, sql, {"v": list(chunk)}, columns)
             else:
                 marks = ", ".join("?" * len(chunk))
-                out += _driver_rows(conn, table, f"{head}{quote(column)} IN ({marks})", chunk)
+                sql = f"{head}{quote(column)} IN ({marks})"
+                out += _driver_rows(conn, table, sql, chunk, columns)
         return out
 
     def last_mark(
@@ -322,10 +337,11 @@ class CaseManagementClient:
         else:
             people = {
                 r["pers_person_id"]: r
-                for r in self.rows_where(conn, ssd.person, "pers_person_id", ids)
+                for r in self.rows_where(conn, ssd.person, "pers_person_id", ids, PERSON_COLUMNS)
             }
         upns: dict[Any, str] = {}
-        for link in self.rows_where(conn, ssd.linked_identifiers, "link_person_id", ids):
+        links = self.rows_where(conn, ssd.linked_identifiers, "link_person_id", ids, LINK_COLUMNS)
+        for link in links:
             if link["link_identifier_type"] == UPN_TYPE and link["link_identifier_value"]:
                 pid = link["link_person_id"]
                 upns[pid] = max(upns.get(pid, ""), link["link_identifier_value"])

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from collections import Counter
+from collections.abc import Iterable
 from typing import Any
 
 from connectors.common.base import Rejected
@@ -30,17 +32,26 @@ def json_payload(row: dict[str, Any]) -> bytes:
     return json.dumps(row, default=_json_default, sort_keys=True).encode()
 
 
+def log_dead_letters(connector: str, rejected: Iterable[Rejected]) -> None:
+    """One log line per table, rule and field in a batch, with the count, not one per record.
+
+    Keys stay out of the log: for a person table the key is the LA child id. The dead
+    letters on their restricted topic hold them.
+    """
+    counts = Counter((r.coordinates.entity, r.error.rule, r.error.field) for r in rejected)
+    for (entity, rule, column), n in sorted(counts.items(), key=str):
+        log.warning(
+            "%s: dead-lettered %d record(s) of %s rule=%s field=%s",
+            connector,
+            n,
+            entity,
+            rule,
+            column,
+        )
+
+
 def dead_letter_message(codec: Codec, topic: str, connector: str, rejected: Rejected) -> Message:
     c = rejected.coordinates
-    # The key stays out of the log: for a person table it is the LA child id. The dead
-    # letter on its restricted topic holds it.
-    log.warning(
-        "%s: dead-lettered a record of %s rule=%s field=%s",
-        connector,
-        c.entity,
-        rejected.error.rule,
-        rejected.error.field,
-    )
     letter = {
         "stage": "connector",
         "rule": rejected.error.rule,

@@ -7,8 +7,10 @@ The producer is aiokafka's, driven from a private event loop in a daemon thread
 behind this blocking API. kafka-python's producer (used before) topped out at
 about 4,500 messages a second on a 2-core machine: every ``send`` contends for the
 GIL and a partition lock with its sender thread (70-300 us a message, measured).
-aiokafka builds record batches in C and sends from the same thread that queues,
-about 35,000-45,000 a second on the same machine. The guarantees are the same:
+aiokafka builds record batches in C and sends from the same thread that queues.
+Messages are appended to aiokafka record batches here, one per partition, rather than
+``send`` one by one (a future and a coroutine per message): 2.6 us of CPU a message
+against 17.6 us (measured, 300-byte messages). The guarantees are the same:
 ``enable_idempotence``, ``acks=all``, and ``publish`` returns only when the broker
 has acknowledged every message, raising :class:`PublishError` otherwise.
 """
@@ -16,13 +18,16 @@ has acknowledged every message, raising :class:`PublishError` otherwise.
 from __future__ import annotations
 
 import asyncio
+import random
 import threading
+from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import TimeoutError as FutureTimeout
-from dataclasses import dataclass
-from typing import Any
+from functools import lru_cache
+from typing import Any, NamedTuple
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.partitioner import murmur2
 
 from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
 
@@ -38,12 +43,26 @@ PRODUCER_SETTINGS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class Message:
+class Message(NamedTuple):
+    """One message to publish (a named tuple: one is built for every event)."""
+
     topic: str
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
+
+
+def partition_for(key: bytes | None, partitions: list[int]) -> int:
+    """The partition aiokafka's default partitioner gives a key (random when there is none)."""
+    if key is None:
+        return random.choice(partitions)
+    return partitions[_key_hash(key) % len(partitions)]
+
+
+@lru_cache(maxsize=1 << 16)
+def _key_hash(key: bytes) -> int:
+    # murmur2 is pure Python (several microseconds); a child's id recurs in all their events.
+    return murmur2(key) & 0x7FFFFFFF
 
 
 class PublishError(Exception):
@@ -90,12 +109,37 @@ class Publisher:
         return self._producer
 
     async def _publish(self, messages: list[Message]) -> tuple[int, str | None]:
+        """Queue the messages as whole record batches, one per partition, and await them all.
+
+        The partition of a keyed message is the one ``producer.send`` would choose (the
+        Java client's murmur2 of the key, modulo the partition count), so a child's events
+        stay in order on one partition. A record batch is one future instead of one per
+        message. A failed batch fails the call; what was already sent is sent again on
+        retry, harmlessly (deterministic event ids, idempotent producer).
+        """
         producer = await self._started()
-        acks = []
+        by_partition: dict[tuple[str, int], list[Message]] = defaultdict(list)
+        counts: dict[str, list[int]] = {}
         for m in messages:
-            acks.append(
-                await producer.send(m.topic, m.value, key=m.key, headers=list(m.headers) or None)
-            )
+            partitions = counts.get(m.topic)
+            if partitions is None:
+                partitions = counts[m.topic] = sorted(await producer.partitions_for(m.topic))
+            by_partition[(m.topic, partition_for(m.key, partitions))].append(m)
+        acks = []
+        for (topic, partition), group in by_partition.items():
+            builder = producer.create_batch()
+            for m in group:
+                while (
+                    builder.append(
+                        key=m.key, value=m.value, timestamp=None, headers=list(m.headers)
+                    )
+                    is None
+                ):
+                    if builder.record_count() == 0:
+                        raise PublishError("a message is larger than the producer's batch size")
+                    acks.append(await producer.send_batch(builder, topic, partition=partition))
+                    builder = producer.create_batch()
+            acks.append(await producer.send_batch(builder, topic, partition=partition))
         results = await asyncio.gather(*acks, return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         return len(errors), type(errors[0]).__name__ if errors else None

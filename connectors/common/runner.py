@@ -23,7 +23,7 @@ from typing import Any
 
 from connectors.common import metrics
 from connectors.common.base import Connector, Coordinates, Mapped, Rejected, SourceUnavailable
-from connectors.common.dead_letters import dead_letter_message
+from connectors.common.dead_letters import dead_letter_message, log_dead_letters
 from connectors.common.positions import PositionStore
 from connectors.common.publisher import Message, Publisher, PublishError
 from connectors.common.settings import kafka_security_of
@@ -76,6 +76,8 @@ class ConnectorRunner:
         self.dlq_topic = topics.dlq_topic("connector", self.prefix)
         self._publisher: Publisher | None = None
         self._lag_at = 0.0
+        # Per event type: its source topic and the header naming it, built once.
+        self._routes: dict[str, tuple[str, tuple[tuple[str, bytes], ...]]] = {}
 
     @property
     def publisher(self) -> Publisher:
@@ -98,6 +100,7 @@ class ConnectorRunner:
     def messages(self, items: list[Mapped | Rejected], stats: RunStats) -> list[Message]:
         """Encode events; anything that does not fit its schema is dead-lettered instead."""
         out: list[Message] = []
+        rejected: list[Rejected] = []
         for item in items:
             if isinstance(item, Mapped):
                 try:
@@ -120,20 +123,21 @@ class ConnectorRunner:
                         event_type=item.event_type,
                     )
                 else:
-                    out.append(
-                        Message(
+                    route = self._routes.get(item.event_type)
+                    if route is None:
+                        route = self._routes[item.event_type] = (
                             source_topic_for(item.event_type, self.prefix),
-                            item.key,
-                            value,
                             ((EVENT_TYPE_HEADER, item.event_type.encode()),),
                         )
-                    )
+                    out.append(Message(route[0], item.key, value, route[1]))
                     stats.published += 1
                     stats.by_event_type[item.event_type] += 1
                     continue
             out.append(dead_letter_message(self.codec, self.dlq_topic, self.name, item))
+            rejected.append(item)
             stats.dead_lettered += 1
             stats.by_rule[item.error.rule] += 1
+        log_dead_letters(self.name, rejected)
         return out
 
     def run_batch(self, stats: RunStats) -> int:

@@ -9,10 +9,15 @@ table in snapshot mode, in this process, through the real runner: read, map,
 Avro-encode, publish with acks=all, wait for every acknowledgement, store the
 position. The rate is acknowledged events over the run's wall time.
 
---stages also times each stage on its own (no Kafka): SQL read and lookups,
-mapping, encoding. --profile prints the run's top costs. --processes N shards
-the tables over N `chorus connector run` processes (each its own position and
-producer, as a deployment can), and reports the combined rate over their wall time.
+--stages also times each stage on its own (no Kafka), on the first 10,000 rows of
+every table: SQL read and lookups, mapping, encoding. --profile prints the run's top
+costs (of the main thread only: reading and mapping run in the connector's read-ahead
+thread, publishing in the producer's). --processes N shards the tables over N
+`chorus connector run` processes (each its own configuration with a share of the
+tables, its own position and producer, as a deployment can run several connector
+instances over one database), and reports the combined rate over their wall time. One
+connector process uses one core at most (Python's GIL), so sharding is the only way
+this benchmark uses more.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ import io
 import json
 import os
 import pstats
+import resource
 import shutil
 import subprocess
 import sys
@@ -38,7 +44,9 @@ from sqlalchemy import create_engine, func, select
 
 from connectors import registry
 from connectors.case_management import ssd
+from connectors.case_management.connector import CaseManagementConnector
 from connectors.case_management.mappings import TABLE_NAMES
+from connectors.case_management.reader import Work
 from connectors.common.base import Mapped
 from connectors.common.runner import ConnectorRunner
 from deploy.synth.case_management import SynthOptions, write_case_management_db
@@ -108,30 +116,39 @@ def settings(url: str, bootstrap: str, prefix: str, state: Path, batch: int, **m
     }
 
 
-def stages(url: str, batch: int, limit: int) -> None:
-    """Each stage alone on the first ``limit`` source records, in microseconds per event."""
-    conn = registry.parse(settings(url, "unused:9092", "", Path("/tmp"), batch))
+def stages(url: str, batch: int, per_table: int) -> None:
+    """Each stage alone on the first ``per_table`` rows of every table, in CPU us per event."""
     codec = Codec()
-    position, works, read = None, [], 0
-    t0 = time.perf_counter()
-    while read < limit and (found := conn.reader.read(position, batch)) is not None:
-        new, position, n = found
-        works += new
-        read += n
-    t1 = time.perf_counter()
-    items = [i for w in works for i in conn.map_work(w)]
-    t2 = time.perf_counter()
+    works: list[tuple[CaseManagementConnector, Work]] = []
+    connectors: list[CaseManagementConnector] = []
+    read = 0
+    t0 = time.process_time()
+    for table in TABLE_NAMES:
+        raw = settings(url, "unused:9092", "", Path(tempfile.gettempdir()), batch, tables=table)
+        conn = registry.parse(raw)
+        assert isinstance(conn, CaseManagementConnector)
+        connectors.append(conn)
+        position, done = None, 0
+        while done < per_table and (found := conn.reader.read(position, batch)) is not None:
+            new, position, n = found
+            works += [(conn, w) for w in new]
+            done += n
+        read += done
+    t1 = time.process_time()
+    items = [i for conn, w in works for i in conn.map_work(w)]
+    t2 = time.process_time()
     mapped = [i for i in items if isinstance(i, Mapped)]
     for m in mapped:
         codec.encode(m.event_type, m.record)
-    t3 = time.perf_counter()
+    t3 = time.process_time()
     n = len(mapped)
     print(
-        f"stages over {read:,} records / {n:,} events, microseconds per event: "
-        f"read+lookups {(t1 - t0) / n * 1e6:.0f}, map {(t2 - t1) / n * 1e6:.0f}, "
-        f"encode {(t3 - t2) / n * 1e6:.0f}"
+        f"stages over {read:,} records ({per_table:,} or fewer of each table) / {n:,} events, "
+        f"CPU microseconds per event: read+lookups {(t1 - t0) / n * 1e6:.0f}, "
+        f"map {(t2 - t1) / n * 1e6:.0f}, encode {(t3 - t2) / n * 1e6:.0f}"
     )
-    conn.close()
+    for conn in connectors:
+        conn.close()
 
 
 def run_in_process(raw: dict, profile: bool) -> tuple[int, float]:
@@ -185,6 +202,7 @@ def run_in_processes(raw: dict, n: int, state: Path) -> tuple[int, float]:
         path.write_text(yaml.safe_dump({**raw, "name": f"bench{i}", "tables": ",".join(tables)}))
         configs.append(path)
     env = dict(os.environ)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     procs = [
         subprocess.Popen(
@@ -197,11 +215,17 @@ def run_in_processes(raw: dict, n: int, state: Path) -> tuple[int, float]:
     ]
     codes = [p.wait() for p in procs]
     took = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     if any(codes):
         raise SystemExit(f"a connector process failed: exit codes {codes}")
     published = sum(
         json.loads((state / f"bench{i}.status.json").read_text())["published"]
         for i in range(len(configs))
+    )
+    print(
+        f"CPU: {cpu:.1f}s over the {len(configs)} processes for {published:,} events = "
+        f"{published / cpu:,.0f} events per CPU-second"
     )
     return published, took
 
@@ -227,7 +251,7 @@ def main() -> None:
         raise SystemExit(f"{problem}: run `chorus stack up` first")
     url = synthetic_la(args.cache_dir, args.children, args.seed)
     if args.stages:
-        stages(url, args.batch_size, 200_000)
+        stages(url, args.batch_size, 10_000)
     prefix = f"bench{int(time.time())}."
     create_topics(stack.bootstrap, prefix)
     state = Path(tempfile.mkdtemp(prefix="chorus-bench-state-"))

@@ -3,8 +3,9 @@
 import time
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
-from connectors.common.publisher import Message, Publisher, PublishError
+from connectors.common.publisher import Message, Publisher, PublishError, partition_for
 
 
 def test_an_unreachable_broker_is_a_publish_error_the_runner_retries():
@@ -24,3 +25,15 @@ def test_an_empty_batch_needs_no_broker():
         assert publisher.publish([]) == 0
     finally:
         publisher.close()
+
+
+@pytest.mark.parametrize("count", [1, 3, 4, 12])
+def test_a_key_goes_to_the_partition_aiokafkas_default_partitioner_chooses(count):
+    partitions = list(range(count))
+    keys = [b"", b"a", b"C0000001", b"x" * 37, bytes(range(256))]
+    for key in keys:
+        assert partition_for(key, partitions) == DefaultPartitioner()(key, partitions, partitions)
+
+
+def test_a_message_without_key_goes_to_some_partition():
+    assert {partition_for(None, [0, 1, 2]) for _ in range(50)} <= {0, 1, 2}

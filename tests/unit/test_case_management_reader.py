@@ -247,3 +247,23 @@ def test_check_reports_what_the_database_lacks(tmp_path):
     text = "\n".join(problems)
     for name in ("ssd_cin_episodes", "ssd_cp_plans", "ssd_person", "chorus_changes"):
         assert f"table {name} is missing" in text
+
+
+def test_rows_where_reads_only_the_columns_asked_for_with_dates_parsed(url):
+    conn = connector(url)
+    client = conn.client
+    with client.connect() as c:
+        everyone = client.rows_where(c, ssd.person, "pers_person_id", [None])
+        assert everyone == []
+        ids = [r[0] for r in c.execute(select(ssd.person.c.pers_person_id).limit(20))]
+        full = client.rows_where(c, ssd.person, "pers_person_id", ids)
+        some = client.rows_where(
+            c, ssd.person, "pers_person_id", ids, ("pers_person_id", "pers_dob")
+        )
+    assert len(some) == len(full) == len(ids)
+    assert all(set(r) == {"pers_person_id", "pers_dob"} for r in some)
+    by_id = {r["pers_person_id"]: r for r in full}
+    for r in some:
+        assert r["pers_dob"] == by_id[r["pers_person_id"]]["pers_dob"]
+        assert r["pers_dob"] is None or isinstance(r["pers_dob"], dt.date)
+    conn.close()

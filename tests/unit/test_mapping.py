@@ -3,7 +3,8 @@ import uuid
 
 import pytest
 
-from connectors.common.events import EVENT_ID_NAMESPACE, event_id
+from connectors.case_management.mappings.base import Source, make_envelope, yn
+from connectors.common.events import EVENT_ID_NAMESPACE, envelope, event_id
 from schemas.errors import ContractError
 from tests.examples import referral, referral_row
 
@@ -85,3 +86,53 @@ def test_row_is_valid_without_identifiers_beyond_la_id():
 
 def test_referral_row_fixture_is_synthetic():
     assert referral_row()["nhs_number"].startswith("999")
+
+
+@pytest.mark.parametrize("variant", ["", "closed"])
+def test_the_mapping_envelope_is_the_common_envelope(variant):
+    row = {"last_updated": dt.datetime(2025, 3, 1, 9), "_version": dt.datetime(2025, 3, 2, 10)}
+    src = Source("lcs-main", "LIQUIDLOGIC_LCS", "999")
+    who = {"la_child_id": "C0000001", "nhs_number": None, "upn": None, "family_id": None}
+    common = envelope(
+        event_type="case_management.referral",
+        schema_version=1,
+        source_system=src.system,
+        source_instance=src.instance,
+        la_code=src.la_code,
+        entity="ssd_cin_episodes",
+        key="R1",
+        version="2025-03-02T10:00:00" + (f"#{variant}" if variant else ""),
+        event_time=dt.date(2025, 3, 1),
+        recorded_time=row["_version"],
+        subject=who,
+        correlation_id="R1",
+    )
+    made = make_envelope(
+        "case_management.referral",
+        row,
+        src,
+        entity="ssd_cin_episodes",
+        key="R1",
+        event_time=dt.date(2025, 3, 1),
+        subject_record=who,
+        correlation_id="R1",
+        variant=variant,
+    )
+    assert made == common
+    assert list(made) == list(common)
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [("Y", True), (" yes ", True), ("true", True), (1, True), ("N", False), (0, False)]
+    + [("no", False), (False, False), (None, None), ("", None)],
+)
+def test_yes_no_values(value, expected):
+    assert yn(value, "col") is expected
+
+
+@pytest.mark.parametrize("value", ["X", "maybe", 2, "YN"])
+def test_a_yes_no_column_holding_anything_else_names_its_column(value):
+    with pytest.raises(ContractError) as err:
+        yn(value, "col")
+    assert (err.value.rule, err.value.field) == ("yes_no.value", "col")

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import Table
 
 from connectors.case_management.enums import enum  # noqa: F401 - mappings import it from here
-from connectors.common.events import envelope
+from connectors.common.events import event_id, utc
 from schemas.errors import ContractError
 from schemas.identifiers import is_valid_nhs_number, is_valid_upn
 from schemas.validation import case_management as _cm_rules
@@ -43,9 +43,6 @@ _RULES: dict[str, Callable[[dict[str, Any]], None]] = {
     **_consent_rules.RULES,
 }
 _LA_CHILD_ID = re.compile(r"[A-Za-z0-9]{1,20}", re.ASCII)
-# A child's identifiers recur in every event about them: check each value once.
-_nhs_ok = lru_cache(maxsize=1 << 18)(is_valid_nhs_number)
-_upn_ok = lru_cache(maxsize=1 << 18)(is_valid_upn)
 
 
 @dataclass(frozen=True)
@@ -132,12 +129,16 @@ def yn(value: Any, column: str) -> bool | None:
         return None
     if value is True or value is False:
         return value
-    word = str(value).strip().upper()
-    if word in ("Y", "YES", "TRUE", "1"):
-        return True
-    if word in ("N", "NO", "FALSE", "0"):
-        return False
-    raise ContractError("yes_no.value", f"{column} must be Y or N", column)
+    found = _YES_NO.get(value) if value.__class__ is str else None
+    if found is None:
+        found = _YES_NO.get(str(value).strip().upper())
+        if found is None:
+            raise ContractError("yes_no.value", f"{column} must be Y or N", column)
+    return found
+
+
+_YES_NO = {"Y": True, "YES": True, "TRUE": True, "1": True}
+_YES_NO.update({"N": False, "NO": False, "FALSE": False, "0": False})
 
 
 def date(value: Any, column: str) -> dt.date | None:
@@ -213,26 +214,39 @@ def flags(
 
 def subject(row: Row, person_column: str) -> dict[str, Any]:
     """The child's identifiers as the source holds them; bad ones reject the row."""
-    nhs = (row.get("nhs_number") or "").replace(" ", "") or None
-    if nhs is not None and not _nhs_ok(nhs):
-        raise ContractError("nhs_number.check", "NHS number fails the mod-11 check", "nhs_number")
-    upn = (row.get("upn") or "").strip().upper() or None
-    if upn is not None and not _upn_ok(upn):
-        raise ContractError("upn.check", "UPN fails its format or check letter", "upn")
     person = row.get("_person_id", row.get(person_column))
-    if person is None or person == "":
+    nhs, upn, la_child_id = _identifiers(row.get("nhs_number"), row.get("upn"), person)
+    if la_child_id is None:
         raise ContractError("required.missing", "the row names no person", person_column)
-    person = str(person)
-    if not _LA_CHILD_ID.fullmatch(person):
+    if not la_child_id:
         raise ContractError(
             "la_child_id.format", "the person id must be 1 to 20 letters and digits", person_column
         )
     return {
-        "la_child_id": person,
+        "la_child_id": la_child_id,
         "nhs_number": nhs,
         "upn": upn,
         "family_id": row.get("family_id"),
     }
+
+
+@lru_cache(maxsize=1 << 18, typed=True)
+def _identifiers(nhs: Any, upn: Any, person: Any) -> tuple[str | None, str | None, str | None]:
+    """A child's three identifiers checked once (they recur in every event about the child).
+
+    The person id comes back None when missing and "" when malformed; a bad NHS number or
+    UPN raises (exceptions are not cached, so a bad row is re-checked, which is rare).
+    """
+    nhs = (nhs or "").replace(" ", "") or None
+    if nhs is not None and not is_valid_nhs_number(nhs):
+        raise ContractError("nhs_number.check", "NHS number fails the mod-11 check", "nhs_number")
+    upn = (upn or "").strip().upper() or None
+    if upn is not None and not is_valid_upn(upn):
+        raise ContractError("upn.check", "UPN fails its format or check letter", "upn")
+    if person is None or person == "":
+        return nhs, upn, None
+    person = str(person)
+    return nhs, upn, person if _LA_CHILD_ID.fullmatch(person) else ""
 
 
 def version_of(row: Row) -> str:
@@ -254,23 +268,30 @@ def make_envelope(
     variant: str = "",
     schema_version: int = 1,
 ) -> dict[str, Any]:
-    """The envelope; ``variant`` tells apart two events made from one row version."""
-    version = version_of(row)
+    """The envelope; ``variant`` tells apart two events made from one row version.
+
+    The same record as :func:`connectors.common.events.envelope` builds, built here
+    directly: this runs for every event of the largest source.
+    """
     recorded = row.get("_version") or row["last_updated"]
-    return envelope(
-        event_type=event_type,
-        schema_version=schema_version,
-        source_system=src.system,
-        source_instance=src.instance,
-        la_code=src.la_code,
-        entity=entity,
-        key=key,
-        version=f"{version}#{variant}" if variant else version,
-        event_time=event_time,
-        recorded_time=recorded,
-        subject=subject_record,
-        correlation_id=correlation_id,
-    )
+    version = recorded.isoformat() if isinstance(recorded, dt.date) else str(recorded)
+    if variant:
+        version = f"{version}#{variant}"
+    return {
+        "event_id": event_id(src.instance, entity, key, version),
+        "event_type": event_type,
+        "schema_version": schema_version,
+        "event_time": utc(event_time),
+        "recorded_time": utc(recorded),
+        "source_system": src.system,
+        "source_instance": src.instance,
+        "la_code": src.la_code,
+        "subject": subject_record,
+        "source_record": {"entity": entity, "key": key, "version": version},
+        "correlation_id": correlation_id,
+        "operation": "UPSERT",
+        "sensitivity": "IDENTIFIABLE",
+    }
 
 
 def validated(event_type: str, record: dict[str, Any], columns: Mapping[str, str]) -> Event:
