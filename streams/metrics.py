@@ -294,11 +294,14 @@ class SinkProbe:
         except Exception:  # noqa: BLE001 - an assignment in flux reads as none
             partitions = set()
         self.assigned = len(partitions)
-        if self.last_poll - self._lag_at >= LAG_EVERY_S:
+        # Tried after every poll until a lag is known (the first polls may have no assignment
+        # or fetch position yet), then every LAG_EVERY_S.
+        if self.last_poll - self._lag_at >= LAG_EVERY_S and self._update_lag(consumer, partitions):
             self._lag_at = self.last_poll
-            self._update_lag(consumer, partitions)
 
-    def _update_lag(self, consumer: Any, partitions: Iterable[Any]) -> None:
+    def _update_lag(self, consumer: Any, partitions: Iterable[Any]) -> int:
+        """Sets the lag of each partition whose position is known; returns how many."""
+        known = 0
         for tp in partitions:
             try:
                 high = consumer.highwater(tp)
@@ -309,6 +312,8 @@ class SinkProbe:
                 SINK_LAG.labels(self.sink, self.topic(tp.topic), str(tp.partition)).set(
                     max(0, high - position)
                 )
+                known += 1
+        return known
 
     def committed(self, written: int, rejected: int = 0) -> None:
         """After a batch's transaction and offset commit."""

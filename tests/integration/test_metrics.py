@@ -273,7 +273,7 @@ def test_every_process_serves_metrics_and_health_and_the_key_series_move(namespa
         ns, agg_port, lambda s: total(s, "chorus_sink_rows_written_total") > 0, 120, "cells in SQL"
     )
     assert total(cells, "chorus_sink_messages_read_total", topic=f"chorus.agg.{agg}") > 0
-    assert series(cells, "chorus_sink_consumer_lag_messages")
+    scraped_when(ns, agg_port, lambda s: series(s, "chorus_sink_consumer_lag_messages"), 60, "lag")
 
     # Bad input: rows breaking the contract at the connector, foreign bytes on a source topic.
     insert_bad_referrals(url)
