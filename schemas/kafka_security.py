@@ -50,16 +50,20 @@ class KafkaSecurity:
             return None
         return ssl.create_default_context(cafile=self.ca_file or None)
 
-    def kafka_python(self) -> dict[str, Any]:
-        """Keyword arguments for kafka-python's KafkaProducer, KafkaConsumer, KafkaAdminClient."""
-        if not self.sasl:
-            return {}
-        out: dict[str, Any] = {
+    def _sasl(self) -> dict[str, Any]:
+        """The keywords kafka-python and aiokafka name alike."""
+        return {
             "security_protocol": self.protocol,
             "sasl_mechanism": self.mechanism,
             "sasl_plain_username": self.username,
             "sasl_plain_password": self.password,
         }
+
+    def kafka_python(self) -> dict[str, Any]:
+        """Keyword arguments for kafka-python's KafkaProducer, KafkaConsumer, KafkaAdminClient."""
+        if not self.sasl:
+            return {}
+        out = self._sasl()
         if self.protocol == SASL_SSL and self.ca_file:
             out["ssl_cafile"] = self.ca_file
         return out
@@ -68,12 +72,7 @@ class KafkaSecurity:
         """Keyword arguments for aiokafka's producer, consumer and admin client."""
         if not self.sasl:
             return {}
-        out: dict[str, Any] = {
-            "security_protocol": self.protocol,
-            "sasl_mechanism": self.mechanism,
-            "sasl_plain_username": self.username,
-            "sasl_plain_password": self.password,
-        }
+        out = self._sasl()
         if self.protocol == SASL_SSL:
             out["ssl_context"] = self.ssl_context()
         return out

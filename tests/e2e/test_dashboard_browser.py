@@ -17,8 +17,6 @@ import re
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +31,7 @@ from selenium.webdriver.support.ui import Select
 
 from deploy.local import chromium
 from schemas import topics
-from tests.integration.harness import REPO, Namespace, free_port, poll
+from tests.integration.harness import REPO, Namespace, free_port, http_get, poll
 
 pytestmark = pytest.mark.integration
 CHILDREN = 300
@@ -86,27 +84,7 @@ def chorus(env: dict[str, str], *args: str, timeout: float = 300) -> str:
 
 
 def start_dashboard(ns: Namespace, log: Path, port: int) -> None:
-    fh = open(log, "ab")  # noqa: SIM115 - the process owns it until it ends
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "deploy", "dashboard", "--port", str(port)],
-        cwd=REPO,
-        env=ns.env(CHORUS_HOME=str(log.parent)),
-        stdout=fh,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    ns.processes.append(proc)
-    ns.logs.append(log)
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except OSError:
-        return 0, b""
+    ns.start_chorus(log, "dashboard", "--port", str(port))
 
 
 def shot(driver: webdriver.Chrome, folder: Path, name: str) -> None:
@@ -180,7 +158,7 @@ def test_dashboard_shows_live_cells_statements_and_suppression(
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     start_dashboard(namespace, tmp_path / "dashboard.log", port)
-    namespace.poll(lambda: get(f"{base}/health")[0] == 200, 60, "the dashboard's /health")
+    namespace.poll(lambda: http_get(f"{base}/health")[0] == 200, 60, "the dashboard's /health")
 
     browser.get(base)
     poll(
@@ -259,7 +237,7 @@ def test_dashboard_shows_live_cells_statements_and_suppression(
     shot(browser, screenshots, "4-suppressed-value-on-hover")
 
     # The metrics count this page as a subscriber and the suppressed cells it shows.
-    status, body = get(f"{base}/metrics")
+    status, body = http_get(f"{base}/metrics")
     assert status == 200
     metrics = body.decode()
     assert re.search(r"^chorus_dashboard_subscribers [1-9]", metrics, re.M)
@@ -267,6 +245,6 @@ def test_dashboard_shows_live_cells_statements_and_suppression(
         r"^chorus_dashboard_suppressed_cells_shown\{[^}]*\} (\S+)", metrics, re.M
     )
     assert sum(float(v) for v in suppressed) > 0
-    health = json.loads(get(f"{base}/health")[1])
+    health = json.loads(http_get(f"{base}/health")[1])
     assert health["status"] == "ok" and health["cells"] > 0
     print(f"dashboard screenshots in {screenshots} ({time.strftime('%H:%M:%S')})")

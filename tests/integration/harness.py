@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Callable
@@ -62,6 +63,17 @@ def poll(check: Callable[[], T | None], deadline_s: float, what: str, every_s: f
             return last
         time.sleep(every_s)
     raise AssertionError(f"timed out after {deadline_s:.0f}s waiting for {what}")
+
+
+def http_get(url: str) -> tuple[int, bytes]:
+    """Status and body of a GET (0 and nothing when nothing answers)."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as resp:
+            return resp.status, resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+    except OSError:
+        return 0, b""
 
 
 def free_port() -> int:
@@ -134,13 +146,13 @@ class Namespace:
         """A faust app id (consumer group, table changelogs) unique to this namespace."""
         return f"{self.prefix}{name}"
 
-    def start_worker(self, name: str, log: Path, publish_interval: float = 1.0) -> subprocess.Popen:
-        cmd = worker_command(sys.executable, self.app_id(name), publish_interval, free_port())
+    def start_process(self, cmd: list[str], log: Path, **env: str) -> subprocess.Popen:
+        """A process in this namespace (its output in `log`), stopped by its PID at teardown."""
         fh = open(log, "ab")  # noqa: SIM115 - the process owns it until it ends
         proc = subprocess.Popen(
             cmd,
             cwd=REPO,
-            env=self.env(CHORUS_HOME=str(log.parent)),
+            env=self.env(CHORUS_HOME=str(log.parent), **env),
             stdout=fh,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -148,6 +160,14 @@ class Namespace:
         self.processes.append(proc)
         self.logs.append(log)
         return proc
+
+    def start_chorus(self, log: Path, *args: str, **env: str) -> subprocess.Popen:
+        """`chorus ARGS` in this namespace."""
+        return self.start_process([sys.executable, "-m", "deploy", *args], log, **env)
+
+    def start_worker(self, name: str, log: Path, publish_interval: float = 1.0) -> subprocess.Popen:
+        cmd = worker_command(sys.executable, self.app_id(name), publish_interval, free_port())
+        return self.start_process(cmd, log)
 
     def check_alive(self) -> None:
         """Fail at once, with the log's tail, when a process this test started has died."""

@@ -31,7 +31,7 @@ from streams.aggregates.publication import Summary
 from streams.disclosure import Rules
 from streams.policy_client import PolicyClient
 from streams.pseudonyms import Pseudonymiser
-from tests.integration.harness import REPO, Namespace, free_port
+from tests.integration.harness import Namespace, free_port
 from tests.integration.test_aggregates_reference import reference
 
 pytestmark = pytest.mark.integration
@@ -79,18 +79,7 @@ def start_aggregates(
 ) -> subprocess.Popen:
     """A worker running only the aggregates (the gatekeeper has nothing to do here)."""
     cmd = worker_command(sys.executable, ns.app_id(name), publish_interval, free_port())
-    fh = open(log, "ab")  # noqa: SIM115 - the process owns it until it ends
-    proc = subprocess.Popen(
-        [*cmd, "--roles", "aggregates"],
-        cwd=REPO,
-        env=ns.env(CHORUS_HOME=str(log.parent)),
-        stdout=fh,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    ns.processes.append(proc)
-    ns.logs.append(log)
-    return proc
+    return ns.start_process([*cmd, "--roles", "aggregates"], log)
 
 
 def live_members(ns: Namespace, app: str, aggregate: str) -> dict[str, dict[str, Any]]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -21,7 +19,7 @@ from kafka import KafkaProducer
 
 from schemas import topics
 from schemas.codec import Codec
-from tests.integration.harness import REPO, Namespace, free_port, poll
+from tests.integration.harness import Namespace, free_port, http_get, poll
 from tests.unit.test_dashboard_cells import cell
 
 pytestmark = pytest.mark.integration
@@ -29,28 +27,8 @@ pytestmark = pytest.mark.integration
 
 def start_dashboard(ns: Namespace, log: Path, **env: str) -> str:
     port = free_port()
-    fh = open(log, "ab")  # noqa: SIM115 - the process owns it until it ends
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "deploy", "dashboard", "--port", str(port)],
-        cwd=REPO,
-        env=ns.env(CHORUS_HOME=str(log.parent), **env),
-        stdout=fh,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    ns.processes.append(proc)
-    ns.logs.append(log)
+    ns.start_chorus(log, "dashboard", "--port", str(port), **env)
     return f"http://127.0.0.1:{port}"
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read()
-    except OSError:
-        return 0, b""
 
 
 def produce(ns: Namespace, *messages: tuple[str, dict[str, Any] | None]) -> None:
@@ -79,7 +57,7 @@ def sse_events(url: str) -> Iterator[tuple[str, dict[str, Any]]]:
 
 
 def cells_held(base: str) -> dict[str, dict[str, Any]]:
-    status, body = get(f"{base}/cells")
+    status, body = http_get(f"{base}/cells")
     assert status == 200
     return {c["cell_key"]: c for c in json.loads(body)["cells"]}
 
@@ -88,7 +66,7 @@ def test_cells_from_the_beginning_latest_per_key_then_live_updates(namespace, tm
     produce(namespace, ("k1", cell("k1", 10.0)), ("k1", cell("k1", 15.0)), ("k2", cell("k2", None)))
     produce(namespace, ("k3", cell("k3", 30.0)), ("k3", None))  # a tombstone removes k3
     base = start_dashboard(namespace, tmp_path / "dashboard.log")
-    namespace.poll(lambda: get(f"{base}/health")[0] == 200, 60, "the dashboard's /health")
+    namespace.poll(lambda: http_get(f"{base}/health")[0] == 200, 60, "the dashboard's /health")
     namespace.poll(lambda: len(cells_held(base)) == 2 or None, 30, "the two cells held")
     held = cells_held(base)
     assert held["k1"]["measures"][0]["value"] == 15.0
@@ -108,7 +86,7 @@ def test_cells_from_the_beginning_latest_per_key_then_live_updates(namespace, tm
             break
     assert set(cells_held(base)) == {"k2", "k4"}
 
-    status, body = get(f"{base}/metrics")
+    status, body = http_get(f"{base}/metrics")
     assert status == 200
     text = body.decode()
     topic = topics.agg_topic("care_leavers", namespace.prefix)
@@ -125,7 +103,9 @@ def test_cells_from_the_beginning_latest_per_key_then_live_updates(namespace, tm
 def test_health_is_503_with_a_reason_while_kafka_cannot_be_reached(namespace, tmp_path):
     nowhere = f"127.0.0.1:{free_port()}"
     base = start_dashboard(namespace, tmp_path / "dashboard.log", CHORUS_KAFKA_BOOTSTRAP=nowhere)
-    status, body = poll(lambda: get(f"{base}/health") if get(base)[0] else None, 30, "the page")
+    status, body = poll(
+        lambda: http_get(f"{base}/health") if http_get(base)[0] else None, 30, "the page"
+    )
     assert status == 503
     health = json.loads(body)
     assert health["status"] == "unavailable" and health["assigned_partitions"] == 0

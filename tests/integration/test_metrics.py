@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Callable
@@ -24,7 +23,7 @@ from schemas import topics
 from schemas.topics import DEFAULT_PARTITIONS
 from streams.aggregates import registry
 from tests.integration.flow import insert_bad_referrals, source_counts, synthetic_la
-from tests.integration.harness import REPO, Namespace, free_port
+from tests.integration.harness import Namespace, free_port
 
 pytestmark = pytest.mark.integration
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -64,18 +63,7 @@ def series(samples: Samples, name: str) -> list[dict[str, str]]:
 
 def start(ns: Namespace, log: Path, *args: str) -> subprocess.Popen:
     """`chorus ARGS` in the namespace, stopped (by its PID) when the test ends."""
-    fh = open(log, "ab")  # noqa: SIM115 - the process owns it until it ends
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "deploy", *args],
-        cwd=REPO,
-        env=ns.env(CHORUS_HOME=str(log.parent)),
-        stdout=fh,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    ns.processes.append(proc)
-    ns.logs.append(log)
-    return proc
+    return ns.start_chorus(log, *args)
 
 
 def connector_config(ns: Namespace, url: str, tmp: Path) -> Path:
