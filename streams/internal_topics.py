@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,10 +46,19 @@ def _config(topic: Any) -> dict[str, str]:
     return config
 
 
+# by app: topics of the clients a worker runs beside faust's
+_DECLARED: weakref.WeakKeyDictionary[Any, list[InternalTopic]] = weakref.WeakKeyDictionary()
+
+
+def declare(app: Any, topic: InternalTopic) -> None:
+    """An internal topic of a client the worker runs beside faust's (made like faust's)."""
+    _DECLARED.setdefault(app, []).append(topic)
+
+
 def internal_topics(app: Any) -> list[InternalTopic]:
     """The changelog of every table and every internal topic an agent reads, as faust would
-    declare them."""
-    found: dict[str, InternalTopic] = {}
+    declare them, and those declared here."""
+    found: dict[str, InternalTopic] = {t.name: t for t in _DECLARED.get(app, [])}
     channels = [table.changelog_topic for table in app.tables.values()]
     channels += [
         agent.channel for agent in app.agents.values() if getattr(agent.channel, "internal", False)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter as Tally
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
@@ -43,6 +43,18 @@ def record_decisions(decided: Tally[tuple[str, bool]]) -> None:
 
 
 _direct_sent: Tally[str] = Tally()  # messages the gatekeeper sends past faust's producer API
+_direct_received: Tally[str] = Tally()  # messages the aggregates' intake reads past faust
+_lag_sources: list[Callable[[], Iterable[tuple[str, int, int]]]] = []
+
+
+def record_received(topics: Iterable[str]) -> None:
+    """Count messages read by a consumer of the worker's own (faust does not see them)."""
+    _direct_received.update(topics)
+
+
+def add_lag_source(source: Callable[[], Iterable[tuple[str, int, int]]]) -> None:
+    """A consumer of the worker's own, reporting (topic, partition, lag) when scraped."""
+    _lag_sources.append(source)
 
 
 def record_sent(topics: Iterable[str]) -> None:
@@ -190,13 +202,19 @@ class WorkerCollector:
         )
         if app is not None:
             monitor = app.monitor
-            for topic, n in monitor.messages_received_by_topic.items():
+            into = Tally(monitor.messages_received_by_topic)
+            into.update(_direct_received)
+            for topic, n in into.items():
                 received.add_metric([self.topic(topic)], n)
             out = Tally(monitor.messages_sent_by_topic)
             out.update(_direct_sent)
             for topic, n in out.items():
                 sent.add_metric([self.topic(topic)], n)
             tps = self._lag(app, lag)
+            for source in _lag_sources:
+                for topic, partition, behind in source():
+                    lag.add_metric([self.topic(topic), str(partition)], behind)
+                    tps += 1
             assigned.add_metric([], tps)
         if policy is not None:
             hits.add_metric([], policy.stats.hits)

@@ -1,16 +1,18 @@
 """How every live aggregate is kept in faust, so that replays and restarts never count twice.
 
-1. One agent reads every strategic reporting share topic the aggregates need
-   (and the ledger), in batches, decoding each event once. For each aggregate
-   that reads the event, ``<aggregate>-contributions`` (keyed by subject: the
-   child's pseudonym, on the share topics' partitions, which the gatekeeper keys
-   by it) holds the child's current facts (engine.apply). After each batch the
-   children's contributions to the cells are recomputed from their facts and
-   what changed goes on the internal ``<app>-<aggregate>-deltas`` topic (keyed
-   by aggregate, so one worker holds all of an aggregate's cells). A child not
-   sent since this worker (re)gained its partitions is sent whole, so a delta
-   lost when a worker died is made good by the first one after it; faust
-   commits an offset only after the producer has flushed.
+1. The intake (intake.py) reads every strategic reporting share topic the
+   aggregates need (and the ledger), in batches, decoding each event once, with
+   aiokafka rather than a faust agent (faust's per-message stream could not keep
+   up; intake.py says why). For each aggregate that reads the event, the child's
+   current facts (engine.apply) are kept in memory and in the compacted
+   ``<app>-<aggregate>-contributions-changelog`` (keyed by subject: the child's
+   pseudonym, on the share topics' partitions, which the gatekeeper keys by it).
+   After each batch the children's contributions to the cells are recomputed from
+   their facts and what changed goes on the internal ``<app>-<aggregate>-deltas``
+   topic (keyed by aggregate, so one worker holds all of an aggregate's cells). A
+   child not sent since this worker (re)gained its partitions is sent whole, so a
+   delta lost when a worker died is made good by the first one after it; offsets
+   are committed only after the broker acknowledged the batch's writes.
 2. ``<aggregate>-cells`` holds each cell's members and their values
    (cellstore.CellStore). A delta replaces the child's members in the cells it
    names: applying one twice changes nothing. Each entry changed by a batch of
@@ -20,8 +22,8 @@
    asked of OPA each time; no usable rules, no publication) and the cells whose
    published form changed go to the compacted ``chorus.agg.<aggregate>`` topic.
 
-Table entries go to their changelogs straight through the producer (write());
-events are taken in batches of up to EVENT_BATCH, so a child's events in a
+Cell entries go to their changelog straight through faust's producer (write());
+events are taken in batches of up to intake.EVENT_BATCH, so a child's events in a
 batch make one entry and one delta.
 
 A child's withdrawal (``chorus.share.strategic_reporting.subject_withdrawn``)
@@ -46,20 +48,15 @@ import orjson
 from faust.serializers import codecs
 
 from schemas import topics as catalogue
-from schemas.errors import ContractError
-from streams import metrics, topics
-from streams.aggregates import cellstore, engine
+from streams import internal_topics, metrics, topics
+from streams.aggregates import cellstore, engine, intake
 from streams.context import StreamContext
-from streams.dead_letters import dead_letter
 from streams.disclosure import DisclosureError, Rules
 from streams.policy_client import PolicyError
 
 log = logging.getLogger(__name__)
-# Events are taken in large batches: a child's events in one batch make one table write
-# and one delta. Deltas come few to a message, so their batches need not wait long.
-EVENT_BATCH, EVENT_WAIT_S = 5000, 0.5
+# Deltas come few to a message, so their batches need not wait long.
 DELTA_BATCH, DELTA_WAIT_S = 1000, 0.1
-MAX_DELTA_BYTES = 256 * 1024  # a batch's deltas are split into messages of about this size
 _ENSURED: set[str] = set()
 
 
@@ -110,29 +107,14 @@ def _log_failed_write(delivery: asyncio.Future) -> None:
         log.error("changelog write failed: %s", type(delivery.exception()).__name__)
 
 
-def chunks(deltas: Sequence[dict[str, Any]]) -> Iterable[bytes]:
-    """The deltas as JSON messages of about MAX_DELTA_BYTES (never one delta split)."""
-    part: list[bytes] = []
-    size = 0
-    for delta in deltas:
-        body = orjson.dumps(delta)
-        if part and size + len(body) > MAX_DELTA_BYTES:
-            yield b"[" + b",".join(part) + b"]"
-            part, size = [], 0
-        part.append(body)
-        size += len(body) + 1
-    if part:
-        yield b"[" + b",".join(part) + b"]"
-
-
 @dataclass
 class Aggregate:
     """One aggregate's tables, topics and in-memory state in a worker."""
 
     spec: engine.AggregateSpec
-    subjects: faust.Table
     cells: faust.Table
     deltas: faust.TopicT
+    deltas_name: str
     output: faust.TopicT
     store: cellstore.CellStore
     publisher: cellstore.Publisher
@@ -155,68 +137,19 @@ def register_all(
         )
     aggregates = [_aggregate(app, ctx, spec) for spec in specs]
     names = sorted({n for s in specs for n in engine.input_topics(s, prefix)})
-    source = topics.raw_topic(app, *names)
-    dlq = topics.dlq_topic(app, "aggregate", prefix)
+    reader = intake.Intake(ctx, aggregates, names)
+    for name in reader.changelogs():
+        internal_topics.declare(
+            app,
+            internal_topics.InternalTopic(
+                name, app.conf.topic_partitions, {"cleanup.policy": "compact"}
+            ),
+        )
+    metrics.add_lag_source(reader.lag)
 
-    async def reject(event: faust.EventT, err: Exception, who: str) -> None:
-        msg = event.message
-        error = (
-            err
-            if isinstance(err, ContractError)
-            else ContractError(
-                "aggregate.input", f"event lacks what {who} needs ({type(err).__name__})"
-            )
-        )
-        log.warning(
-            "%s: dead-lettered %s[%d]@%d rule=%s",
-            who,
-            msg.topic,
-            msg.partition,
-            msg.offset,
-            error.rule,
-        )
-        letter = dead_letter(
-            "aggregate",
-            error,
-            topic=msg.topic,
-            partition=msg.partition,
-            offset=msg.offset,
-            payload=event.value,
-        )
-        await dlq.send(key=msg.key, value=ctx.codec.encode("platform.dead_letter", letter))
-
-    @app.agent(source, name="chorus.agg.contributions", concurrency=1)
-    async def contribute(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(EVENT_BATCH, within=EVENT_WAIT_S):
-            decoded = []
-            for i, event in enumerate(batch):
-                try:
-                    schema, record = ctx.codec.decode(event.value)
-                except ContractError as err:
-                    await reject(event, err, "the aggregates")
-                    continue
-                decoded.append((i, schema.event_type, record, event.message.partition))
-            for agg in aggregates:
-                items = [
-                    (i, engine.decoded_name(et), record, partition)
-                    for i, et, record, partition in decoded
-                    if engine.reads(agg.spec, et)
-                ]
-                if not items:
-                    continue
-                done = engine.step(agg.spec, agg.subjects.get, agg.sent, items)
-                for i, err in done.rejected:
-                    await reject(batch[i], err, agg.spec.name)
-                await write(
-                    agg.subjects,
-                    ((p, subject, state) for subject, (p, state) in done.writes.items()),
-                )
-                bodies = list(chunks(done.deltas))
-                # The last message carries the events' Kafka timestamps (inclusion delay).
-                stamps = metrics.source_timestamps(batch[i].message.timestamp for i, *_ in items)
-                for n, body in enumerate(bodies, 1):
-                    headers = stamps if n == len(bodies) else None
-                    await agg.deltas.send(key=agg.spec.name.encode(), value=body, headers=headers)
+    @app.task
+    async def take_in() -> None:
+        await reader.run_forever(lambda: app.should_stop)
 
     @app.task
     async def publish_on_cadence() -> None:
@@ -261,12 +194,13 @@ async def ticks(app: faust.App, interval: float) -> AsyncIterator[float]:
 
 def _aggregate(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -> Aggregate:
     """One aggregate's tables and topics, and the agent applying its deltas to its cells."""
+    deltas_name = f"{ctx.settings.app_id}-{spec.name}-deltas"
     agg = Aggregate(
         spec=spec,
-        subjects=app.Table(f"{spec.name}-contributions"),
         cells=app.Table(f"{spec.name}-cells"),
+        deltas_name=deltas_name,
         deltas=app.topic(
-            f"{ctx.settings.app_id}-{spec.name}-deltas",
+            deltas_name,
             internal=True,
             key_type=bytes,
             value_type=bytes,
@@ -280,14 +214,9 @@ def _aggregate(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -
 
     async def recovered() -> None:
         agg.store.load(agg.cells.items())
-        agg.sent.clear()
         agg.publisher.forget()
 
-    async def forget_sent() -> None:
-        agg.sent.clear()
-
     agg.cells.on_recover(recovered)
-    agg.subjects.on_recover(forget_sent)
 
     @app.agent(agg.deltas, name=f"chorus.agg.{spec.name}.cells", concurrency=1)
     async def count(stream: faust.StreamT) -> None:

@@ -32,7 +32,7 @@ from schemas import topics
 from schemas.codec import Codec
 from schemas.errors import ContractError
 from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
-from streams.aggregates import cellstore, engine
+from streams.aggregates import cellstore, engine, intake
 from streams.aggregates.engine import input_topics, withdrawn_topic
 from streams.aggregates.publication import Summary
 from streams.disclosure import Rules
@@ -186,37 +186,43 @@ def reset_app(
 
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, **security.kafka_python())
     try:
-        state = (admin.describe_groups([app_id]).get(app_id) or {}).get("group_state", "Dead")
-        if state not in ("Empty", "Dead"):
-            raise RebuildError(
-                f"app '{app_id}' still has running workers (group state {state}); stop them "
-                "first, then run the rebuild again"
-            )
+        intake_group = intake.group_id(app_id)
+        described = admin.describe_groups([app_id, intake_group])
+        states = {g: (described.get(g) or {}).get("group_state", "Dead") for g in described}
+        states.setdefault(app_id, "Dead")
+        states.setdefault(intake_group, "Dead")
+        for group, state in states.items():
+            if state not in ("Empty", "Dead"):
+                raise RebuildError(
+                    f"app '{app_id}' still has running workers (group {group} is {state}); "
+                    "stop them first, then run the rebuild again"
+                )
         present = set(admin.list_topics())
         tables = [
             t
             for t in (
-                f"{app_id}-{spec.name}-contributions-changelog",
+                intake.changelog_topic(app_id, spec.name),
                 f"{app_id}-{spec.name}-cells-changelog",
             )
             if t in present
         ]
         removed = _tombstone_every_key(bootstrap, tables, security)
         deltas = f"{app_id}-{spec.name}-deltas"
-        offsets = {
+        inputs = {
             TopicPartition(t, p): OffsetSpec.EARLIEST
             for t in input_topics(spec, prefix)
             for p in range(topics.DEFAULT_PARTITIONS)
         }
-        if deltas in present:
-            offsets.update(
+        if states[intake_group] == "Empty":
+            admin.reset_group_offsets(intake_group, inputs)
+        if deltas in present and states[app_id] == "Empty":
+            admin.reset_group_offsets(
+                app_id,
                 {
                     TopicPartition(deltas, p): OffsetSpec.LATEST
                     for p in range(topics.DEFAULT_PARTITIONS)
-                }
+                },
             )
-        if state == "Empty":
-            admin.reset_group_offsets(app_id, offsets)
         return removed
     finally:
         admin.close()
