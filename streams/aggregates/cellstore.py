@@ -22,7 +22,7 @@ from streams.aggregates.engine import (
     reads,
     subject_of,
 )
-from streams.aggregates.publication import Summary, Table, publish_table
+from streams.aggregates.publication import Summary, Table, exact, publish_table
 
 
 def split_cell_key(spec: AggregateSpec, key: str) -> tuple[Table, tuple[str, ...]]:
@@ -51,6 +51,7 @@ class CellStore:
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)
     subjects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)  # cell keys changed since the last summary
+    stale: set[str] = field(default_factory=set)  # of those, cells to be summarised afresh
     touched: set[str] = field(default_factory=set)  # tables with cells summarised anew
     _summaries: dict[str, Summary] = field(default_factory=dict)
 
@@ -82,9 +83,10 @@ class CellStore:
         changed_cells = [c for c in set(old) | set(new) if old.get(c, {}) != new.get(c, {})]
         for cell in changed_cells:
             members = self.cells.setdefault(cell, {})
-            for member in old.get(cell, {}):
-                members.pop(member, None)
-            members.update(new.get(cell, {}))
+            leaving = {m: members.pop(m) for m in old.get(cell, {}) if m in members}
+            coming = new.get(cell, {})
+            members.update(coming)
+            self._resummarise(cell, leaving, coming)
             self.dirty.add(cell)
         if new:
             self.subjects[sub] = {c: dict(m) for c, m in new.items()}
@@ -102,18 +104,42 @@ class CellStore:
         self.entries[sub] = entry
         return {sub}
 
-    def summaries(self) -> dict[str, Summary]:
-        """cell key -> summary, recomputing only the cells changed since last time.
+    def _resummarise(
+        self, cell: str, leaving: Mapping[str, Mapping[str, Any]], coming: Mapping[str, Any]
+    ) -> None:
+        """Keep the cell's summary up to date with members leaving and coming, when that is
+        exact (integer values); otherwise it is summarised afresh at the next summaries()."""
+        summary = self._summaries.get(cell)
+        if summary is None or cell in self.stale:
+            return
+        if not all(exact(v) for v in leaving.values()) or not all(
+            exact(v) for v in coming.values()
+        ):
+            self.stale.add(cell)
+            return
+        key = self.record_key
+        for member, values in leaving.items():
+            summary.remove_member(values, key(member))
+        for member, values in coming.items():
+            summary.add_member(values, key(member))
 
-        The tables of the cells recomputed are added to ``touched``.
+    def summaries(self) -> dict[str, Summary]:
+        """cell key -> summary. A cell's summary is kept up to date as members come and go
+        (replace()), so a publication costs what changed, not the size of the cells; cells
+        with fractional values or statements are summarised afresh when they changed.
+
+        The tables of the cells changed are added to ``touched``.
         """
         for cell in self.dirty:
             self.touched.add(split_cell_key(self.spec, cell)[0].name)
+            if cell in self._summaries and cell not in self.stale:
+                continue
             s = Summary()  # an emptied cell stays, and is published as a true zero
             for member, values in self.cells.get(cell, {}).items():
                 s.add_member(values, self.record_key(member))
             self._summaries[cell] = s
         self.dirty = set()
+        self.stale = set()
         return self._summaries
 
     def members(self) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cache
+from typing import Any, cast
 
 from schemas import topics
 from streams.aggregates.publication import Table
@@ -33,7 +34,7 @@ Facts = Mapping[str, Mapping[str, Any]]
 Contribution = tuple[str, tuple[str, ...], str | None, dict[str, Any]]  # table, dims, unit, values
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # hashed by identity: specs key per-spec caches
 class AggregateSpec:
     """One live aggregate.
 
@@ -83,12 +84,14 @@ def event_name(event_type: str) -> str:
     return event_type.rsplit(".", 1)[-1]
 
 
+@cache
 def decoded_name(event_type: str) -> str:
     """The name apply() expects for a decoded message's event type (a shared event's name,
     ``ledger`` or ``subject_withdrawn``)."""
     return "ledger" if event_type == "platform.ledger_entry" else event_name(event_type)
 
 
+@cache
 def reads(spec: AggregateSpec, event_type: str) -> bool:
     """Whether the aggregate reads messages of this (decoded) event type."""
     name = decoded_name(event_type)
@@ -119,12 +122,23 @@ def ms(value: Any) -> int:
 
 
 def apply(
-    spec: AggregateSpec, state: Mapping[str, Any] | None, name: str, record: Mapping[str, Any]
+    spec: AggregateSpec,
+    state: Mapping[str, Any] | None,
+    name: str,
+    record: Mapping[str, Any],
+    in_place: bool = False,
 ) -> dict[str, Any]:
-    """The subject's state after one decoded event (a shared event, ledger entry or withdrawal)."""
-    state = dict(state or {})
-    facts: dict[str, Any] = dict(state.get("f") or {})
-    state["f"] = facts
+    """The subject's state after one decoded event (a shared event, ledger entry or withdrawal).
+
+    ``state`` is left as it was, unless ``in_place`` (a state this caller made itself).
+    """
+    if in_place and state is not None and "f" in state:
+        state = cast(dict[str, Any], state)
+        facts = state["f"]
+    else:
+        state = dict(state or {})
+        facts = dict(state.get("f") or {})
+        state["f"] = facts
     if name == WITHDRAWN:
         return _withdraw(state, record)
     key = fact_key(spec, name, record)
@@ -177,7 +191,7 @@ def contributions(
     if not facts:
         return out
     sub = subject[:SUBJECT_CHARS]
-    tables = {t.name: t for t in spec.tables}
+    tables = _tables(spec)
     for table, dims, unit, values in spec.cells(facts):
         values = {k: v for k, v in values.items() if v}
         if not values:
@@ -190,6 +204,11 @@ def contributions(
             else:
                 cell[member] = dict(values)
     return out
+
+
+@cache
+def _tables(spec: AggregateSpec) -> dict[str, Table]:
+    return {t.name: t for t in spec.tables}
 
 
 def _added(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
@@ -243,9 +262,11 @@ def step(
     for index, name, record, partition in items:
         try:
             subject = subject_of(spec, record)
-            if subject not in after:
+            if subject in after:
+                after[subject] = apply(spec, after[subject], name, record, in_place=True)
+            else:
                 before[subject] = get_state(subject)
-            after[subject] = apply(spec, after.get(subject, before[subject]), name, record)
+                after[subject] = apply(spec, before[subject], name, record)
             partitions[subject] = partition
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             out.rejected.append((index, err))

@@ -142,8 +142,26 @@ class Summary:
             self.members[comp] = self.members.get(comp, 0) + 1
             self.keys[comp] = (self.keys.get(comp, 0) + record_key) % sdc.KEY_SPACE
 
+    def remove_member(self, contribution: Mapping[str, Any], record_key: int) -> None:
+        """Undo add_member for integer values (exact); statements cannot be removed here."""
+        for comp, value in contribution.items():
+            if comp == "_s" or not value:
+                continue
+            left = self.members[comp] - 1
+            if left:
+                self.sums[comp] -= value
+                self.members[comp] = left
+                self.keys[comp] = (self.keys[comp] - record_key) % sdc.KEY_SPACE
+            else:  # as if never added: a fresh summary would not name the component
+                del self.sums[comp], self.members[comp], self.keys[comp]
+
     def value(self, comp: str) -> float:
         return self.sums.get(comp, 0)
+
+
+def exact(contribution: Mapping[str, Any]) -> bool:
+    """Whether a member's values can be added and taken away exactly (integers, no statements)."""
+    return all(type(v) is int and k != "_s" for k, v in contribution.items())
 
 
 def expand_margins(table: Table, dims: tuple[str, ...]) -> list[tuple[str, ...]]:

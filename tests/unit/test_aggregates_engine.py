@@ -150,6 +150,39 @@ def test_the_cell_store_replaces_a_subjects_contributions_exactly_and_idempotent
     assert store.counts() == {"2025-03|6": 1, "2025-04|6": 0}  # emptied: published as zero
 
 
+def test_summaries_kept_up_to_date_equal_summaries_made_afresh():
+    """Members coming and going between publications (a subject's contributions replaced,
+    partially, emptied) leave every cell's summary as one computed from its members."""
+    events = synthetic.Synth(seed=8).population(300)
+    events += list(synthetic.ledger_entries(events[:400]))
+    rng = random.Random(3)
+    for spec in AGGREGATES:
+        states: dict = {}
+        store = cellstore.CellStore(spec, key(spec))
+        mine = [(et, r) for et, r in events if engine.reads(spec, et)]
+        for n, (et, record) in enumerate(mine):
+            subject = engine.subject_of(spec, record)
+            old = engine.contributions(spec, subject, states.get(subject))
+            states[subject] = engine.apply(
+                spec, states.get(subject), engine.decoded_name(et), record
+            )
+            new = engine.contributions(spec, subject, states[subject])
+            if rng.random() < 0.05:
+                new = {}  # the subject leaves every cell
+            if rng.random() < 0.5:
+                store.replace(subject, engine.changes(old, new), full=False)
+            else:
+                store.replace(subject, new)
+            if n % 97 == 0:
+                store.summaries()  # a publication between changes
+        kept = store.summaries()
+        afresh = cellstore.CellStore(spec, key(spec))
+        afresh.load(store.entries.items())
+        assert set(kept) >= set(afresh.cells)
+        for cell in afresh.cells:
+            assert kept[cell] == afresh.summaries()[cell], (spec.name, cell)
+
+
 def test_a_store_rebuilt_from_its_table_entries_behaves_the_same():
     events = synthetic.Synth(seed=4).population(300)
     for spec in AGGREGATES:
