@@ -89,7 +89,7 @@ class CellStore:
             self._resummarise(cell, leaving, coming)
             self.dirty.add(cell)
         if new:
-            self.subjects[sub] = {c: dict(m) for c, m in new.items()}
+            self.subjects[sub] = dict(new)  # member values are never changed in place
         else:
             self.subjects.pop(sub, None)
         if not changed_cells:

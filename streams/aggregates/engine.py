@@ -246,6 +246,7 @@ def step(
     get_state: Callable[[str], Mapping[str, Any] | None],
     sent: set[str],
     items: Iterable[tuple[int, str, Mapping[str, Any], int]],
+    known: dict[str, dict[str, Any]] | None = None,
 ) -> Step:
     """Apply a batch of decoded events ``(index, name, record, partition)`` to the subjects.
 
@@ -253,7 +254,9 @@ def step(
     or everything when it has not been sent since ``sent`` was last emptied
     (a restart or rebalance), so a delta lost in a crash is made good by the
     first one after it. ``writes`` are the subjects' new states, with the
-    partition their changelog entry belongs to.
+    partition their changelog entry belongs to. ``known``, when given, holds each
+    sent subject's contributions as last computed (emptied with ``sent``), so they
+    need not be computed again from its old state.
     """
     out = Step()
     before: dict[str, Mapping[str, Any] | None] = {}
@@ -280,8 +283,14 @@ def step(
             new["h"] = 1  # it has had contributions: its first delta is always sent
             if sub not in sent:
                 out.deltas.append({"s": sub, "c": contrib, "full": True})
-            elif change := changes(contributions(spec, subject, old), contrib):
-                out.deltas.append({"s": sub, "c": change, "full": False})
+            else:
+                previous = known.get(sub) if known is not None else None
+                if previous is None:
+                    previous = contributions(spec, subject, old)
+                if change := changes(previous, contrib):
+                    out.deltas.append({"s": sub, "c": change, "full": False})
+        if known is not None:
+            known[sub] = contrib
         if new != old:
             out.writes[subject] = (partitions[subject], new)
         sent.add(sub)

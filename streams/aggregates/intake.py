@@ -108,6 +108,11 @@ class Intake:
         self.states: dict[str, dict[str, dict[str, Any]]] = {
             a.spec.name: {} for a in self.aggregates
         }
+        # each sent subject's contributions as last computed (engine.step), kept so they
+        # need not be computed again from its old state; as large as the cell store's
+        self.known: dict[str, dict[str, dict[str, Any]]] = {
+            a.spec.name: {} for a in self.aggregates
+        }
         self.lock = asyncio.Lock()
         self.restore_pending: set[int] | None = None
         self.dlq = catalogue.dlq_topic("aggregate", settings.topic_prefix)
@@ -179,6 +184,7 @@ class Intake:
         self.committed.clear()
         for agg in self.aggregates:
             self.states[agg.spec.name].clear()
+            self.known[agg.spec.name].clear()
             agg.sent.clear()
         if not partitions:
             return
@@ -254,7 +260,7 @@ class Intake:
     ) -> list[asyncio.Future]:
         assert self.producer is not None
         states = self.states[agg.spec.name]
-        done = engine.step(agg.spec, states.get, agg.sent, items)
+        done = engine.step(agg.spec, states.get, agg.sent, items, self.known[agg.spec.name])
         rejects += [(i, err, agg.spec.name) for i, err in done.rejected]
         by_partition: dict[int, list[tuple[bytes, bytes, tuple]]] = defaultdict(list)
         for subject, (partition, state) in done.writes.items():
