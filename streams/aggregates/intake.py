@@ -40,7 +40,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from schemas import topics as catalogue
 from schemas.errors import ContractError
 from schemas.record_batches import send_batches
-from streams import metrics
+from streams import changelogs, metrics
 from streams.aggregates import engine
 from streams.context import StreamContext
 from streams.dead_letters import dead_letter
@@ -201,14 +201,7 @@ class Intake:
             while left:
                 batch = await reader.getmany(*left, timeout_ms=1000)
                 for tp, messages in batch.items():
-                    states = self.states[by_topic[tp.topic]]
-                    for m in messages:
-                        key = orjson.loads(m.key)
-                        if m.value is None:
-                            states.pop(key, None)
-                        else:
-                            states[key] = orjson.loads(m.value)
-                    n += len(messages)
+                    n += changelogs.replay(self.states[by_topic[tp.topic]], messages)
                 for tp in list(left):
                     if await reader.position(tp) >= end[tp]:
                         left.discard(tp)

@@ -15,7 +15,6 @@ A ledger pseudonym (32 hex characters) can also be given as it is.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,6 +24,7 @@ from kafka import KafkaConsumer, TopicPartition
 
 from schemas.identifiers import nhs_number_error, upn_error
 from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
+from streams import changelogs
 from streams.identity.tokens import IDENTITY_PURPOSE
 from streams.pseudonyms import Pseudonymiser
 
@@ -104,12 +104,7 @@ def read_table(
         state: dict[str, Any] = {}
         while any(consumer.position(tp) < end[tp] for tp in parts):
             for batch in consumer.poll(timeout_ms=timeout_ms).values():
-                for m in batch:
-                    key = json.loads(m.key)
-                    if m.value is None:
-                        state.pop(key, None)
-                    else:
-                        state[key] = json.loads(m.value)
+                changelogs.replay(state, batch)
         return state
     finally:
         consumer.close()

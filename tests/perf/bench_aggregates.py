@@ -193,7 +193,7 @@ def live_counts(ns: Namespace, app: str, name: str) -> dict[str, int]:
     return {k: len(v) for k, v in cells.items() if v}
 
 
-def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
+def throughput(ns: Namespace, tmp: Path, events, cadence: float, workers: int = 1) -> None:
     messages = encoded(ns, events)
     n = len(messages)
     asyncio.run(produce(ns.stack.bootstrap, messages))
@@ -214,19 +214,27 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
     if ceiling:
         print(f"faust agent that only counts them (faust's own ceiling): {ceiling:,.0f} events/s")
     expected = expected_counts(events)
-    worker = start_aggregates(ns, "bench", tmp / "worker.log", publish_interval=cadence)
+    logs = [tmp / f"worker-{i}" / "worker.log" for i in range(workers)]
+    procs = []
+    for log in logs:  # each in its own directory: its own state
+        log.parent.mkdir()
+        procs.append(start_aggregates(ns, "bench", log, publish_interval=cadence))
     began = time.perf_counter()
-    ns.poll(lambda: b"Worker ready" in (tmp / "worker.log").read_bytes() or None, 300, "ready")
-    cpu_ready = cpu_seconds(worker.pid)
+    for log in logs:
+        ns.poll(lambda log=log: b"Worker ready" in log.read_bytes() or None, 300, "ready")
+    cpu_ready = sum(cpu_seconds(p.pid) for p in procs)
     for spec in registry.AGGREGATES:
         ns.poll(
             lambda s=spec: live_counts(ns, "bench", s.name) == expected[s.name] or None,
             1800,
             spec.name,
         )
-    cpu_used = cpu_seconds(worker.pid) - cpu_ready
+    cpu_used = sum(cpu_seconds(p.pid) for p in procs) - cpu_ready
     time.sleep(3 * cadence)  # the publication after the last change
-    print(f"worker: start to exact cells {time.perf_counter() - began:.0f}s (includes start-up)")
+    print(
+        f"{workers} worker(s): start to exact cells {time.perf_counter() - began:.0f}s "
+        "(includes start-up)"
+    )
     writes = [
         m
         for spec in registry.AGGREGATES
@@ -244,7 +252,8 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
     into_cells = n / ((max(m.timestamp for m in counted) - first) / 1000)
     rate = n / ((max(m.timestamp for m in published) - first) / 1000)
     print(
-        f"aggregates end to end (6 aggregates, share topic to published cells, cadence "
+        f"aggregates end to end ({workers} worker(s), 6 aggregates, share topic to published "
+        f"cells, cadence "
         f"{cadence:.0f}s): {rate:,.0f} events/s = {100 * rate / raw:.0f}% of the raw loop "
         f"(goal >= 50%); into the cells tables: {into_cells:,.0f} events/s "
         f"= {100 * into_cells / raw:.0f}%"
@@ -254,7 +263,7 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
     )
     print(f"  (each event reaches on average {deliveries / n:.1f} aggregates)")
     print(
-        f"CPU: the worker used {cpu_used:.1f}s from ready to exact cells = {n / cpu_used:,.0f} "
+        f"CPU: the worker(s) used {cpu_used:.1f}s from ready to exact cells = {n / cpu_used:,.0f} "
         f"events per CPU second = {100 * n / cpu_used / raw_cpu:.0f}% of the raw loop's"
     )
 
@@ -344,6 +353,13 @@ def main() -> None:
     parser.add_argument(
         "--cadence", type=float, default=CADENCE_S, help="seconds between publications"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="aggregate workers sharing the input (the throughput part; a deployment can run "
+        "several: the intake's partitions and the aggregates' cells are spread over them)",
+    )
     parser.add_argument("--ceiling", nargs=3, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.ceiling:
@@ -368,7 +384,7 @@ def main() -> None:
             f"{dt.datetime.now():%H:%M:%S} synthetic LA: {args.children} children, "
             f"{len(events)} events"
         )
-        throughput(ns, tmp, events, args.cadence)
+        throughput(ns, tmp, events, args.cadence, args.workers)
         delay(ns, args.rate, args.seconds, args.seed + 1, args.cadence)
     finally:
         ns.stop_processes()
