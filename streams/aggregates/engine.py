@@ -198,11 +198,13 @@ def contributions(
             continue
         member = sub if unit is None else f"{sub}:{unit[:SUBJECT_CHARS]}"
         for key in tables[table].cell_keys(tuple(dims)):
-            cell = out.setdefault(key, {})
-            if member in cell:  # one member twice in a cell (and in totals): add up
+            cell = out.get(key)
+            if cell is None:
+                out[key] = {member: values}  # shared by its totals: never changed in place
+            elif member in cell:  # one member twice in a cell (and in totals): add up
                 cell[member] = _added(cell[member], values)
             else:
-                cell[member] = dict(values)
+                cell[member] = values
     return out
 
 

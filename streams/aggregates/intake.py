@@ -227,13 +227,17 @@ class Intake:
                 rejects.append((i, err, "the aggregates"))
                 continue
             decoded.append((i, schema.event_type, record, m.partition))
+        by_type: dict[str, list[tuple[int, str, Any, int]]] = defaultdict(list)
+        for i, et, record, partition in decoded:
+            by_type[et].append((i, engine.decoded_name(et), record, partition))
         acks: list[asyncio.Future] = []
         for agg in self.aggregates:
-            items = [
-                (i, engine.decoded_name(et), record, partition)
-                for i, et, record, partition in decoded
-                if engine.reads(agg.spec, et)
-            ]
+            mine = [t for t in by_type if engine.reads(agg.spec, t)]
+            items = (
+                by_type[mine[0]]
+                if len(mine) == 1
+                else sorted((item for t in mine for item in by_type[t]), key=lambda item: item[0])
+            )
             if items:
                 acks += await self._step(agg, items, messages, rejects)
         for i, err, who in rejects:

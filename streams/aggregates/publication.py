@@ -161,7 +161,7 @@ class Summary:
 
 def exact(contribution: Mapping[str, Any]) -> bool:
     """Whether a member's values can be added and taken away exactly (integers, no statements)."""
-    return all(type(v) is int and k != "_s" for k, v in contribution.items())
+    return all(type(v) is int or (k == "_s" and not v) for k, v in contribution.items())
 
 
 def expand_margins(table: Table, dims: tuple[str, ...]) -> list[tuple[str, ...]]:
