@@ -160,11 +160,11 @@ class Intake:
             max_batch_size=1024 * 1024,
             **self.client,
         )
-        await producer.start()
-        await consumer.start()
-        self.consumer, self.producer = consumer, producer
-        consumer.subscribe(self.names, listener=_Listener(self))
         try:
+            await producer.start()
+            await consumer.start()
+            self.consumer, self.producer = consumer, producer
+            consumer.subscribe(self.names, listener=_Listener(self))
             while not stopping():
                 records = await consumer.getmany(timeout_ms=EVENT_WAIT_MS)
                 async with self.lock:
