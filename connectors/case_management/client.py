@@ -27,13 +27,18 @@ from sqlalchemy.engine import Connection, Engine
 
 from connectors.case_management import ssd
 from connectors.case_management.changes import change_table
+from connectors.case_management.driver import (
+    Row,
+    chunks,
+    dicts,
+    driver_rows,
+    driver_tuples,
+    select_all,
+)
 from connectors.case_management.mappings import Lookup, TableMapping
 
 UPN_TYPE = "Unique Pupil Number"
-#: Values per IN (...) list; SQLite's limit on bound parameters is 32,766.
-CHUNK = 5000
 
-Row = dict[str, Any]
 #: The columns of a person and their linked identifiers every event needs (the subject).
 PERSON_COLUMNS = ("pers_person_id", "pers_common_child_id", "pers_dob", "pers_expected_dob")
 LINK_COLUMNS = ("link_person_id", "link_identifier_type", "link_identifier_value")
@@ -69,64 +74,6 @@ def coerce(table: Table, row: dict[str, Any]) -> Row:
 def key_value(table: Table, key: str, text: str) -> Any:
     """A key read back from the change table (text) in the key column's type."""
     return int(text) if isinstance(table.c[key].type, Integer) else text
-
-
-def _dicts(conn: Connection, query: Any) -> list[Row]:
-    """The rows of ``query`` as dicts (zip over fetchall: several times faster than mappings)."""
-    result = conn.execute(query)
-    keys = list(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result.fetchall()]
-
-
-def _select_all(conn: Connection, table: Table, columns: Sequence[str] | None = None) -> str:
-    quote = conn.dialect.identifier_preparer.quote
-    names = columns or [c.name for c in table.columns]
-    return f"SELECT {', '.join(quote(n) for n in names)} FROM {quote(table.name)}"
-
-
-def _driver_rows(
-    conn: Connection, table: Table, sql: str, params: Any, columns: Sequence[str] | None = None
-) -> list[Row]:
-    """Rows of ``sql`` (selecting ``columns`` of ``table``, by default all) through the driver.
-
-    Used on SQLite and PostgreSQL for the bulk reads of a batch: building SQLAlchemy's
-    Row objects and then dicts cost about as much as the query itself (measured), and a
-    batch of plain tuples is all a mapping needs. Table and column names come from
-    ``ssd.py``, never from input; values are always bound parameters. SQLite hands back
-    dates as the ISO text SQLAlchemy stored, so they are parsed here.
-    """
-    names = list(columns or [c.name for c in table.columns])
-    cursor = conn.connection.cursor()
-    try:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-    finally:
-        cursor.close()
-    rows = [dict(zip(names, r, strict=True)) for r in found]
-    if conn.dialect.name == "sqlite":
-        for name, parse in _sqlite_converters(table):
-            if name not in names:
-                continue
-            for row in rows:
-                if row[name] is not None:
-                    row[name] = parse(row[name])
-    return rows
-
-
-def _sqlite_converters(table: Table) -> list[tuple[str, Any]]:
-    """SQLite hands dates and times back as the ISO text SQLAlchemy stored them as."""
-    out: list[tuple[str, Any]] = []
-    for c in table.columns:
-        if isinstance(c.type, DateTime):
-            out.append((c.name, dt.datetime.fromisoformat))
-        elif isinstance(c.type, Date):
-            out.append((c.name, dt.date.fromisoformat))
-    return out
-
-
-def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
-    for i in range(0, len(values), CHUNK):
-        yield values[i : i + CHUNK]
 
 
 class CaseManagementClient:
@@ -173,7 +120,7 @@ class CaseManagementClient:
         q = select(table).order_by(table.c[updated], table.c[key]).limit(limit)
         if mark is not None:
             q = q.where(self._after(table, key, mark, updated))
-        return _dicts(conn, q)
+        return dicts(conn, q)
 
     def rows_after_key(
         self, conn: Connection, table: Table, key: str, after: Any, limit: int
@@ -184,12 +131,12 @@ class CaseManagementClient:
             k = conn.dialect.identifier_preparer.quote(key)
             mark = "?" if dialect == "sqlite" else "%s"
             where = "" if after is None else f" WHERE {k} > {mark}"
-            sql = f"{_select_all(conn, table)}{where} ORDER BY {k} LIMIT {int(limit)}"
-            return _driver_rows(conn, table, sql, () if after is None else (after,))
+            sql = f"{select_all(conn, table)}{where} ORDER BY {k} LIMIT {int(limit)}"
+            return driver_rows(conn, table, sql, () if after is None else (after,))
         q = select(table).order_by(table.c[key]).limit(limit)
         if after is not None:
             q = q.where(table.c[key] > after)
-        return _dicts(conn, q)
+        return dicts(conn, q)
 
     def groups_after(
         self, conn: Connection, table: Table, group: str, after: Any, limit: int
@@ -220,21 +167,21 @@ class CaseManagementClient:
         dialect = conn.dialect.name
         if dialect not in ("sqlite", "postgresql"):
             out: list[Row] = []
-            for chunk in _chunks(wanted):
+            for chunk in chunks(wanted):
                 picked = [table.c[n] for n in columns] if columns else [table]
-                out.extend(_dicts(conn, select(*picked).where(table.c[column].in_(chunk))))
+                out.extend(dicts(conn, select(*picked).where(table.c[column].in_(chunk))))
             return out
         quote = conn.dialect.identifier_preparer.quote
-        head = f"{_select_all(conn, table, columns)} WHERE "
+        head = f"{select_all(conn, table, columns)} WHERE "
         out = []
-        for chunk in _chunks(wanted):
+        for chunk in chunks(wanted):
             if dialect == "postgresql":
                 sql = f"{head}{quote(column)} = ANY(%(v)s)"
-                out += _driver_rows(conn, table, sql, {"v": list(chunk)}, columns)
+                out += driver_rows(conn, table, sql, {"v": list(chunk)}, columns)
             else:
                 marks = ", ".join("?" * len(chunk))
                 sql = f"{head}{quote(column)} IN ({marks})"
-                out += _driver_rows(conn, table, sql, chunk, columns)
+                out += driver_rows(conn, table, sql, chunk, columns)
         return out
 
     def last_mark(
@@ -273,7 +220,7 @@ class CaseManagementClient:
     def changes_after(self, conn: Connection, seq: int, limit: int) -> list[Row]:
         t = change_table
         q = select(t).where(t.c.chg_seq > seq).order_by(t.c.chg_seq).limit(limit)
-        return _dicts(conn, q)
+        return dicts(conn, q)
 
     def last_seq(self, conn: Connection) -> int:
         return int(conn.execute(select(func.max(change_table.c.chg_seq))).scalar() or 0)
@@ -301,13 +248,22 @@ class CaseManagementClient:
         if mapping.person is not None:
             self._people(conn, mapping.person, rows)
         versioned = [lk.name for lk in mapping.lookups if lk.versioned]
-        for row in rows:
-            stamps = [row[mapping.updated]]
+        if not versioned:  # the row's own stamp
+            for row in rows:
+                row["_version"] = to_datetime(row[mapping.updated])
+            return
+        updated = mapping.updated
+        for row in rows:  # the latest of its own stamp and its versioned lookups' rows
+            latest = to_datetime(row[updated])
             for name in versioned:
                 found = row.get(name)
-                for r in found if isinstance(found, list) else [found] if found else []:
-                    stamps.append(r["last_updated"])
-            row["_version"] = max(to_datetime(s) for s in stamps)
+                if not found:
+                    continue
+                for r in found if isinstance(found, list) else (found,):
+                    when = to_datetime(r["last_updated"])
+                    if when > latest:
+                        latest = when
+            row["_version"] = latest
 
     def _lookup(self, conn: Connection, lookup: Lookup, rows: list[Row]) -> None:
         found: dict[Any, list[Row]] = defaultdict(list)
@@ -316,39 +272,79 @@ class CaseManagementClient:
         ):
             found[r[lookup.match]].append(r)
         pk = lookup.table.primary_key.columns[0].name
+        several = [group for group in found.values() if len(group) > 1]
         for field in (pk, *reversed(lookup.order_by)):  # stable sorts: the last key leads
             name, desc = field.lstrip("-"), field.startswith("-")
-            for group in found.values():
-                group.sort(key=lambda r, n=name: (r[n] is None, r[n]), reverse=desc)
+            key = lambda r, n=name: (r[n] is None, r[n])  # noqa: E731
+            for group in several:
+                group.sort(key=key, reverse=desc)
         for row in rows:
             matches = found.get(row.get(lookup.on), [])
             row[lookup.name] = matches if lookup.many else (matches[0] if matches else None)
 
     def _people(self, conn: Connection, person: str, rows: list[Row]) -> None:
-        for row in rows:
-            if "." in person:
-                via, column = person.split(".", 1)
+        """Each row's person id, and that person's NHS number, dates of birth and UPN."""
+        if "." in person:
+            via, column = person.split(".", 1)
+            for row in rows:
                 row["_person_id"] = (row.get(via) or {}).get(column)
-            else:
+        else:
+            for row in rows:
                 row["_person_id"] = row.get(person)
-        ids = {r["_person_id"] for r in rows if r["_person_id"] is not None}
+        ids = {r["_person_id"] for r in rows}
+        ids.discard(None)
+        # (NHS number, date of birth, expected date of birth) by person id
+        people: dict[Any, tuple[Any, ...]]
         if person == "pers_person_id":  # the rows are the people themselves
-            people = {r["pers_person_id"]: r for r in rows}
+            people = {
+                r["pers_person_id"]: (
+                    r["pers_common_child_id"],
+                    r["pers_dob"],
+                    r["pers_expected_dob"],
+                )
+                for r in rows
+            }
         else:
             people = {
-                r["pers_person_id"]: r
+                r["pers_person_id"]: (
+                    r["pers_common_child_id"],
+                    r["pers_dob"],
+                    r["pers_expected_dob"],
+                )
                 for r in self.rows_where(conn, ssd.person, "pers_person_id", ids, PERSON_COLUMNS)
             }
         upns: dict[Any, str] = {}
-        links = self.rows_where(conn, ssd.linked_identifiers, "link_person_id", ids, LINK_COLUMNS)
-        for link in links:
-            if link["link_identifier_type"] == UPN_TYPE and link["link_identifier_value"]:
-                pid = link["link_person_id"]
-                upns[pid] = max(upns.get(pid, ""), link["link_identifier_value"])
+        for pid, value in self._upns(conn, ids):
+            if value and value > upns.get(pid, ""):
+                upns[pid] = value
+        unknown = (None, None, None)
         for row in rows:
             pid = row["_person_id"]
-            found = people.get(pid) or {}
-            row["nhs_number"] = found.get("pers_common_child_id")
-            row["_dob"] = found.get("pers_dob")
-            row["_expected_dob"] = found.get("pers_expected_dob")
+            row["nhs_number"], row["_dob"], row["_expected_dob"] = people.get(pid, unknown)
             row["upn"] = upns.get(pid)
+
+    def _upns(self, conn: Connection, ids: set[Any]) -> list[tuple[Any, Any]]:
+        """(person id, UPN) of every UPN linked to one of ``ids``."""
+        links = ssd.linked_identifiers
+        dialect = conn.dialect.name
+        if dialect not in ("sqlite", "postgresql"):
+            return [
+                (r["link_person_id"], r["link_identifier_value"])
+                for r in self.rows_where(conn, links, "link_person_id", ids, LINK_COLUMNS)
+                if r["link_identifier_type"] == UPN_TYPE
+            ]
+        quote = conn.dialect.identifier_preparer.quote
+        head = (
+            f"SELECT {quote('link_person_id')}, {quote('link_identifier_value')} "
+            f"FROM {quote(links.name)} WHERE {quote('link_identifier_type')} = "
+        )
+        wanted = list(ids)
+        out: list[tuple[Any, Any]] = []
+        for chunk in chunks(wanted):
+            if dialect == "postgresql":
+                sql = f"{head}%(t)s AND {quote('link_person_id')} = ANY(%(v)s)"
+                out += driver_tuples(conn, sql, {"t": UPN_TYPE, "v": list(chunk)})
+            else:
+                sql = f"{head}? AND {quote('link_person_id')} IN ({', '.join('?' * len(chunk))})"
+                out += driver_tuples(conn, sql, (UPN_TYPE, *chunk))
+        return out

@@ -110,13 +110,15 @@ class Position:
 def _group_rows(mapping: TableMapping, rows: list[Row]) -> list[Row]:
     """Answer rows grouped into forms: the first answer's columns, all answers, latest stamp."""
     groups: dict[Any, Row] = {}
-    for row in sorted(rows, key=lambda r: r[mapping.key]):  # later answers win
-        g = groups.get(row[mapping.group])
+    key, group, stamp = mapping.key, mapping.group, mapping.updated
+    for row in sorted(rows, key=lambda r: r[key]):  # later answers win
+        when = to_datetime(row[stamp])
+        g = groups.get(row[group])
         if g is None:
-            g = groups[row[mapping.group]] = {**row, "answers": []}
+            g = groups[row[group]] = {**row, "answers": [], stamp: when}
+        elif when > g[stamp]:
+            g[stamp] = when
         g["answers"].append(row)
-        stamp = mapping.updated
-        g[stamp] = max(to_datetime(g[stamp]), to_datetime(row[stamp]))
     return list(groups.values())
 
 

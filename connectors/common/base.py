@@ -54,6 +54,15 @@ class Rejected:
     payload_format: str = "json"
     event_type: str | None = None
 
+    def __post_init__(self) -> None:
+        # The error's traceback holds the frames that caught it, whose locals hold the
+        # batch being built (and this rejection): a reference cycle that kept every
+        # event of a batch with one bad record alive until a full garbage collection.
+        # The dead letter needs only the rule, the reason and the field.
+        self.error.__traceback__ = None
+        self.error.__context__ = None
+        self.error.__cause__ = None
+
 
 @dataclass
 class Batch:

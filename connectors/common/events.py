@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from functools import lru_cache
 from typing import Any
 
 # Fixed namespace for event ids: uuid5(namespace, system|entity|key|version).
@@ -30,7 +31,13 @@ def event_id(source_instance: str, entity: str, key: str, version: str) -> str:
 def utc(value: dt.datetime | dt.date) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-    return dt.datetime(value.year, value.month, value.day, tzinfo=dt.UTC)
+    return _midnight(value)
+
+
+@lru_cache(maxsize=1 << 15)
+def _midnight(day: dt.date) -> dt.datetime:
+    """Midnight UTC of a day (datetimes are immutable, and event dates recur across rows)."""
+    return dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
 
 
 def envelope(

@@ -59,9 +59,10 @@ def partition_for(key: bytes | None, partitions: list[int]) -> int:
     return partitions[_key_hash(key) % len(partitions)]
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 18)
 def _key_hash(key: bytes) -> int:
     # murmur2 is pure Python (several microseconds); a child's id recurs in all their events.
+    # Room for every child of a large LA (200,000): a snapshot visits them table by table.
     return murmur2(key) & 0x7FFFFFFF
 
 

@@ -187,11 +187,35 @@ def _parse_json(text: str) -> Any:
     return json.loads(text)
 
 
+#: flags already read: (text, column, id of the names, total) -> (the names, the flags)
+_FLAGS: dict[tuple[str, str, int, bool], tuple[Mapping[str, str], dict[str, Any]]] = {}
+_FLAGS_HELD = 8192
+
+
 def flags(
     value: Any, column: str, names: Mapping[str, str], *, total: bool = False
 ) -> dict[str, Any] | None:
     """An SSD outcome JSON object as a record of nullable booleans (and, with ``total``,
-    TOTAL_NO_OF_OUTCOMES as ``total_outcomes``). Free-text COMMENTS are never carried."""
+    TOTAL_NO_OF_OUTCOMES as ``total_outcomes``). Free-text COMMENTS are never carried.
+
+    The same few texts recur across thousands of rows, so each is read once and every
+    row gets its own copy of the flags (a bad text raises each time: errors are not kept).
+    """
+    if value.__class__ is not str or not value:
+        return _flags(value, column, names, total)
+    key = (value, column, id(names), total)
+    known = _FLAGS.get(key)
+    if known is None or known[0] is not names:
+        out = _flags(value, column, names, total)
+        if out is None:
+            return None
+        if len(_FLAGS) >= _FLAGS_HELD:
+            _FLAGS.clear()
+        known = _FLAGS[key] = (names, out)
+    return dict(known[1])
+
+
+def _flags(value: Any, column: str, names: Mapping[str, str], total: bool) -> dict[str, Any] | None:
     doc = json_value(value, column)
     if doc is None:
         return None
