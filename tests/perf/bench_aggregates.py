@@ -357,8 +357,9 @@ def main() -> None:
         "--workers",
         type=int,
         default=1,
-        help="aggregate workers sharing the input (the throughput part; a deployment can run "
-        "several: the intake's partitions and the aggregates' cells are spread over them)",
+        help="aggregate workers sharing the input (the throughput part). Production runs one: "
+        "with two, faust once skipped fetched delta messages at the rebalance, and the run "
+        "then waits for exact cells until its deadline (deploy/OPERATIONS.md)",
     )
     parser.add_argument("--ceiling", nargs=3, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()

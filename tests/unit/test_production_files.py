@@ -252,17 +252,19 @@ def test_each_chorus_process_runs_as_its_principal_and_probes_its_health_endpoin
     assert seen == running
 
 
-def test_identity_runs_as_one_instance_and_the_others_scale(manifests: list[dict]) -> None:
+def test_identity_and_aggregates_run_as_one_instance_and_the_gatekeeper_scales(
+    manifests: list[dict],
+) -> None:
     workers = {
         d["metadata"]["name"]: d["spec"]
         for d in _of_kind(manifests, "Deployment")
         if d["metadata"].get("annotations", {}).get("chorus/principal", "").startswith("chorus-")
         and "worker" in d["spec"]["template"]["spec"]["containers"][0]["args"]
     }
-    assert workers["chorus-identity"]["replicas"] == 1
-    assert workers["chorus-identity"]["strategy"] == {"type": "Recreate"}
+    for single in ("chorus-identity", "chorus-aggregates"):
+        assert workers[single]["replicas"] == 1
+        assert workers[single]["strategy"] == {"type": "Recreate"}
     assert workers["chorus-gatekeeper"]["replicas"] > 1
-    assert workers["chorus-aggregates"]["replicas"] > 1
 
 
 def test_no_secret_value_is_committed(manifests: list[dict], compose: dict[str, Any]) -> None:
