@@ -1,7 +1,6 @@
 """The connector's reading modes on a SQLite database, without Kafka."""
 
 import datetime as dt
-import shutil
 from collections import Counter
 from pathlib import Path
 
@@ -13,23 +12,19 @@ from connectors.case_management import ssd
 from connectors.case_management.changes import change_table, install
 from connectors.common.base import Mapped, Rejected
 from connectors.common.settings import ConfigError
-from deploy.synth.case_management import SynthOptions, write_case_management_db
+from tests.unit.sqlite_la import fresh_copy, write_template
 
 LATER = dt.datetime(2026, 4, 2, 10, 0)
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("la") / "cm.db"
-    write_case_management_db(f"sqlite:///{path}", SynthOptions(children=250, seed=4))
-    return path
+    return write_template(tmp_path_factory, children=250, seed=4)
 
 
 @pytest.fixture
 def url(template, tmp_path) -> str:
-    copy = tmp_path / "cm.db"
-    shutil.copy(template, copy)
-    return f"sqlite:///{copy}"
+    return fresh_copy(template, tmp_path)
 
 
 def connector(url, **settings):

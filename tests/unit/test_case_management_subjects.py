@@ -1,7 +1,6 @@
 """Each event's subject comes from its person's row and linked UPNs, read once per batch."""
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -11,24 +10,20 @@ from connectors import registry
 from connectors.case_management import ssd
 from connectors.case_management.client import UPN_TYPE
 from connectors.common.base import Mapped
-from deploy.synth.case_management import SynthOptions, write_case_management_db
 from schemas.identifiers import synthetic_upn
+from tests.unit.sqlite_la import fresh_copy, write_template
 
 LATER = dt.datetime(2026, 4, 2, 10, 0)
 
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory) -> Path:
-    path = tmp_path_factory.mktemp("la") / "cm.db"
-    write_case_management_db(f"sqlite:///{path}", SynthOptions(children=120, seed=9))
-    return path
+    return write_template(tmp_path_factory, children=120, seed=9)
 
 
 @pytest.fixture
 def url(template, tmp_path) -> str:
-    copy = tmp_path / "cm.db"
-    shutil.copy(template, copy)
-    return f"sqlite:///{copy}"
+    return fresh_copy(template, tmp_path)
 
 
 def contacts(url: str) -> list[Mapped]:
