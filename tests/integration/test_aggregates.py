@@ -244,6 +244,34 @@ def test_rebuild_recomputes_the_same_cells_from_the_log(live):
     assert len({c["publication"]["sequence"] for c in cells.values()}) == 1  # one fresh publication
 
 
+def test_bad_input_goes_to_the_dead_letter_topic_and_the_cells_stay_right(live):
+    """Foreign bytes and a cut-short event on a share topic: each is dead-lettered with its
+    coordinates and the rule broken, and the published cells do not change."""
+    ns, events, rules = live["ns"], live["events"], live["rules"]
+    event_type, record = next(e for e in events if e[0] == "case_management.referral")
+    name = topics.share_topic("strategic_reporting", "referral", ns.prefix)
+    whole = Codec().encode(f"share.{event_type}", record)
+    bad = [b"not avro at all", whole[: len(whole) // 2]]
+    producer = KafkaProducer(bootstrap_servers=ns.stack.bootstrap, acks="all")
+    sent = [producer.send(name, key=b"bad-input", value=v).get(30) for v in bad]
+    producer.close()
+    dlq = topics.dlq_topic("aggregate", ns.prefix)
+
+    def two_letters() -> list[dict[str, Any]] | None:
+        found = ns.decoded(dlq)
+        return found if len(found) >= 2 else None
+
+    letters = ns.poll(two_letters, 60, "two dead letters from the aggregates")
+    by_offset = {d["kafka"]["offset"]: d for d in letters if d["kafka"]["topic"] == name}
+    for meta, value in zip(sent, bad, strict=True):
+        letter = by_offset[meta.offset]
+        assert letter["stage"] == "aggregate" and letter["kafka"]["partition"] == meta.partition
+        assert letter["payload"] == value and letter["reason"]
+    assert by_offset[sent[0].offset]["rule"] == "avro.single_object_header"
+    assert by_offset[sent[1].offset]["rule"].startswith("avro.")
+    wait_for_publication(ns, live["expected"], rules, deadline_s=30)
+
+
 def test_a_withdrawn_childs_contributions_leave_the_next_publication(live):
     """Last in the module: it changes what the shared worker holds."""
     ns, events, rules = live["ns"], live["events"], live["rules"]
