@@ -30,6 +30,7 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
 from schemas.kafka_security import UNAUTHENTICATED, KafkaSecurity
+from schemas.record_batches import BatchTooSmall, send_batches
 
 #: Producer settings. linger_ms lets a batch fill while the connector maps the next rows;
 #: max_batch_size is per partition; request_timeout_ms bounds one produce request.
@@ -127,20 +128,12 @@ class Publisher:
                 partitions = counts[m.topic] = sorted(await producer.partitions_for(m.topic))
             by_partition[(m.topic, partition_for(m.key, partitions))].append(m)
         acks = []
-        for (topic, partition), group in by_partition.items():
-            builder = producer.create_batch()
-            for m in group:
-                while (
-                    builder.append(
-                        key=m.key, value=m.value, timestamp=None, headers=list(m.headers)
-                    )
-                    is None
-                ):
-                    if builder.record_count() == 0:
-                        raise PublishError("a message is larger than the producer's batch size")
-                    acks.append(await producer.send_batch(builder, topic, partition=partition))
-                    builder = producer.create_batch()
-            acks.append(await producer.send_batch(builder, topic, partition=partition))
+        try:
+            for (topic, partition), group in by_partition.items():
+                rows = ((m.key, m.value, m.headers) for m in group)
+                acks += await send_batches(producer, topic, partition, rows)
+        except BatchTooSmall:
+            raise PublishError("a message is larger than the producer's batch size") from None
         results = await asyncio.gather(*acks, return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         return len(errors), type(errors[0]).__name__ if errors else None

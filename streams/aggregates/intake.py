@@ -36,6 +36,7 @@ from typing import Any
 import orjson
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
+from aiokafka.errors import KafkaError
 
 from schemas import topics as catalogue
 from schemas.errors import ContractError
@@ -134,10 +135,12 @@ class Intake:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the intake must outlive a broker outage
+                # Kafka's messages name brokers and topics; others could quote an event's value.
+                detail = str(exc)[:200] if isinstance(exc, KafkaError) else ""
                 log.warning(
                     "intake stopped (%s: %s); starting again in %.0fs",
                     type(exc).__name__,
-                    str(exc)[:200],
+                    detail,
                     backoff,
                 )
                 await asyncio.sleep(backoff)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-import urllib.error
-import urllib.request
 from collections import Counter
 from types import SimpleNamespace
 
@@ -16,18 +14,11 @@ from connectors.common import metrics as connector_metrics
 from deploy.observability import Endpoint
 from streams import metrics
 from streams.policy_client import CacheStats
+from tests.integration.harness import http_get
 
 
 def value(name: str, **labels: str) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-def get(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=5) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as err:
-        return err.code, err.read()
 
 
 def test_the_endpoint_serves_metrics_and_health_on_one_port():
@@ -36,13 +27,13 @@ def test_the_endpoint_serves_metrics_and_health_on_one_port():
     base = f"http://127.0.0.1:{endpoint.port}"
     try:
         connector_metrics.RECORDS_READ.labels("unit-endpoint").inc(3)
-        status, body = get(f"{base}/metrics")
+        status, body = http_get(f"{base}/metrics")
         assert status == 200
         assert b'chorus_connector_records_read_total{connector="unit-endpoint"} 3.0' in body
-        assert get(f"{base}/health") == (200, b'{"status": "ok"}')
+        assert http_get(f"{base}/health") == (200, b'{"status": "ok"}')
         state["ok"] = False
-        assert get(f"{base}/health") == (503, b'{"status": "down"}')
-        assert get(f"{base}/other")[0] == 404
+        assert http_get(f"{base}/health") == (503, b'{"status": "down"}')
+        assert http_get(f"{base}/other")[0] == 404
     finally:
         endpoint.close()
 
@@ -53,7 +44,7 @@ def test_a_failing_health_check_is_a_503_naming_only_the_error_type():
 
     endpoint = Endpoint(0, broken)
     try:
-        status, body = get(f"http://127.0.0.1:{endpoint.port}/health")
+        status, body = http_get(f"http://127.0.0.1:{endpoint.port}/health")
     finally:
         endpoint.close()
     assert status == 503
