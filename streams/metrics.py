@@ -99,32 +99,17 @@ INCLUSION_DELAY = Histogram(
     ["aggregate"],
     buckets=(0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600, 1800),
 )
-SOURCE_TIMESTAMPS_HEADER = "chorus-source-ts"
 _MAX_PENDING = 100_000  # distinct centiseconds kept per aggregate while nothing is published
 _pending: dict[str, Tally[int]] = {}
 
 
-def source_timestamps(timestamps: Iterable[float]) -> list[tuple[str, bytes]]:
-    """A header carrying events' Kafka timestamps (to the centisecond, with counts)."""
-    counts = Tally(int(t * 100) for t in timestamps if t)
-    if not counts:
-        return []
-    body = ",".join(f"{cs}:{n}" for cs, n in counts.items())
-    return [(SOURCE_TIMESTAMPS_HEADER, body.encode())]
-
-
-def taken_in(aggregate: str, headers: Any) -> None:
-    """The cells took in the events whose timestamps a delta message carries."""
-    items = headers.items() if isinstance(headers, dict) else headers or ()
-    for name, value in items:
-        if name != SOURCE_TIMESTAMPS_HEADER or not value:
-            continue
-        pending = _pending.setdefault(aggregate, Tally())
-        if len(pending) >= _MAX_PENDING:
-            return
-        for pair in value.decode().split(","):
-            cs, _, n = pair.partition(":")
-            pending[int(cs)] += int(n)
+def taken_in(aggregate: str, timestamps: Iterable[float]) -> None:
+    """The cells took in events with these Kafka timestamps (seconds); the next publication
+    observes their inclusion delays (kept to the centisecond, with counts)."""
+    pending = _pending.setdefault(aggregate, Tally())
+    if len(pending) >= _MAX_PENDING:
+        return
+    pending.update(int(t * 100) for t in timestamps if t)
 
 
 def record_publication(aggregate: str, cells: Sequence[dict[str, Any]], now: float) -> None:

@@ -36,7 +36,7 @@ def split_cell_key(spec: AggregateSpec, key: str) -> tuple[Table, tuple[str, ...
 class CellStore:
     """Every cell's members and their values, and each subject's current contributions.
 
-    ``entries`` mirrors the faust table ``<aggregate>-cells``. With ``shards`` 1
+    ``entries`` mirrors the changelog ``<app>-<aggregate>-cells-changelog``. With ``shards`` 1
     an entry is a cell: cell key -> {member: values}. With ``shards`` 0 (the
     default) an entry is a subject: subject -> {cell: {member: values}}, so a
     batch writes one entry per child whatever the size of the cells; a cell the
@@ -66,20 +66,10 @@ class CellStore:
         self._summaries = {}
         self.dirty = set(self.cells)
 
-    def replace(
-        self, subject: str, new: Mapping[str, Mapping[str, Any]], full: bool = True
-    ) -> set[str]:
-        """Make ``new`` the subject's contributions; returns the entries changed.
-
-        With ``full`` False, ``new`` names only the cells that changed (a cell
-        mapped to {} is one the subject left) and the others stay as they are.
-        """
+    def replace(self, subject: str, new: Mapping[str, Mapping[str, Any]]) -> set[str]:
+        """Make ``new`` the subject's contributions; returns the entries changed."""
         sub = subject[:SUBJECT_CHARS]
         old = self.subjects.get(sub, {})
-        if not full:
-            merged = {c: m for c, m in old.items() if c not in new}
-            merged.update({c: m for c, m in new.items() if m})
-            new = merged
         changed_cells = [c for c in set(old) | set(new) if old.get(c, {}) != new.get(c, {})]
         for cell in changed_cells:
             members = self.cells.setdefault(cell, {})
@@ -103,6 +93,19 @@ class CellStore:
         entry.update(self.subjects.get(sub, {}))
         self.entries[sub] = entry
         return {sub}
+
+    def reconcile(self, contributions: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> set[str]:
+        """Make the store hold exactly these subjects' contributions (subject -> cell ->
+        member -> values); returns the entries changed. After a restore, this repairs cells
+        that a crash left behind the subjects' states."""
+        wanted = {s[:SUBJECT_CHARS]: c for s, c in contributions.items()}
+        changed: set[str] = set()
+        for sub in [s for s in self.subjects if s not in wanted]:
+            changed |= self.replace(sub, {})
+        for sub, contrib in wanted.items():
+            if self.subjects.get(sub, {}) != contrib:
+                changed |= self.replace(sub, contrib)
+        return changed
 
     def _resummarise(
         self, cell: str, leaving: Mapping[str, Mapping[str, Any]], coming: Mapping[str, Any]
@@ -135,7 +138,8 @@ class CellStore:
             if cell in self._summaries and cell not in self.stale:
                 continue
             s = Summary()  # an emptied cell stays, and is published as a true zero
-            for member, values in self.cells.get(cell, {}).items():
+            # in members' order: sums of fractions do not depend on the order they came in
+            for member, values in sorted(self.cells.get(cell, {}).items()):
                 s.add_member(values, self.record_key(member))
             self._summaries[cell] = s
         self.dirty = set()
@@ -154,7 +158,7 @@ class CellStore:
 def cells_of_entries(
     by_cell: bool, entries: Mapping[str, Mapping[str, Any]]
 ) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
-    """(cells, subjects) from the entries of a ``<aggregate>-cells`` table."""
+    """(cells, subjects) from the entries of a ``<app>-<aggregate>-cells-changelog``."""
     cells: dict[str, dict[str, Any]] = {}
     subjects: dict[str, dict[str, dict[str, Any]]] = {}
     if by_cell:

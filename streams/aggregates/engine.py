@@ -227,38 +227,26 @@ def record_key(pseudonymiser: Any, aggregate: str, member: str) -> int:
     )
 
 
-def changes(
-    old: Mapping[str, Mapping[str, Any]], new: Mapping[str, Mapping[str, Any]]
-) -> dict[str, Mapping[str, Any]]:
-    """The cells whose members' values differ ({} for a cell left), for a partial delta."""
-    return {c: new.get(c, {}) for c in set(old) | set(new) if old.get(c) != new.get(c)}
-
-
 @dataclass
 class Step:
-    """What one batch of events does to an aggregate: table writes, deltas, rejects."""
+    """What one batch of events does to an aggregate: new states, new contributions, rejects."""
 
     writes: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    deltas: list[dict[str, Any]] = field(default_factory=list)
+    changed: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     rejected: list[tuple[int, Exception]] = field(default_factory=list)
 
 
 def step(
     spec: AggregateSpec,
     get_state: Callable[[str], Mapping[str, Any] | None],
-    sent: set[str],
     items: Iterable[tuple[int, str, Mapping[str, Any], int]],
-    known: dict[str, dict[str, Any]] | None = None,
 ) -> Step:
     """Apply a batch of decoded events ``(index, name, record, partition)`` to the subjects.
 
-    Each subject's delta is what changed in its contributions over the batch,
-    or everything when it has not been sent since ``sent`` was last emptied
-    (a restart or rebalance), so a delta lost in a crash is made good by the
-    first one after it. ``writes`` are the subjects' new states, with the
-    partition their changelog entry belongs to. ``known``, when given, holds each
-    sent subject's contributions as last computed (emptied with ``sent``), so they
-    need not be computed again from its old state.
+    ``writes`` are the new states of the subjects whose state changed, with the
+    partition their changelog entry belongs to; ``changed`` their contributions
+    computed from the new state (a subject's events in one batch make one entry).
+    A replayed event leaves its subject's state as it was, so it is in neither.
     """
     out = Step()
     before: dict[str, Mapping[str, Any] | None] = {}
@@ -276,24 +264,8 @@ def step(
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             out.rejected.append((index, err))
     for subject, new in after.items():
-        old = before[subject]
-        sub = subject[:SUBJECT_CHARS]
-        if new == old and sub in sent:
-            continue  # a replay of what was already counted and sent
-        contrib = contributions(spec, subject, new)
-        if contrib or (old or {}).get("h"):
-            new["h"] = 1  # it has had contributions: its first delta is always sent
-            if sub not in sent:
-                out.deltas.append({"s": sub, "c": contrib, "full": True})
-            else:
-                previous = known.get(sub) if known is not None else None
-                if previous is None:
-                    previous = contributions(spec, subject, old)
-                if change := changes(previous, contrib):
-                    out.deltas.append({"s": sub, "c": change, "full": False})
-        if known is not None:
-            known[sub] = contrib
-        if new != old:
-            out.writes[subject] = (partitions[subject], new)
-        sent.add(sub)
+        if new == before[subject]:
+            continue  # a replay of what was already counted
+        out.writes[subject] = (partitions[subject], new)
+        out.changed[subject] = contributions(spec, subject, new)
     return out

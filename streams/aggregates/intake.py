@@ -1,36 +1,40 @@
-"""Stage 1 of the live aggregates: the share topics read in bulk, each child's facts kept.
+"""The live aggregates' stream: share topics read in bulk, children's facts and the cells kept.
 
-Why not a faust agent, as for the cells: faust hands an agent one message at a
-time (a Message, an Event, a queue, and in its consumer two tasks per message).
-An agent that does nothing but count these topics' messages reached 27% of a
-plain aiokafka consume-and-produce loop over them (tests/perf/bench_aggregates.py
-prints both), so a faust agent could not keep up with the share topics at the
-rates the connectors reach. The intake reads them with aiokafka, the client
-faust itself uses, a batch of up to EVENT_BATCH messages at a time, and keeps
-what a faust table would guarantee:
+Why not faust agents: faust hands an agent one message at a time (a Message, an
+Event, a queue, and in its consumer two tasks per message). An agent that does
+nothing but count these topics' messages reached 15-32% of a plain aiokafka
+consume-and-produce loop over them (tests/perf/bench_aggregates.py prints both).
+The intake reads them with aiokafka, the client faust itself uses, a batch of up
+to EVENT_BATCH messages at a time, and keeps what faust tables would guarantee:
 
-- Its own consumer group, ``<app id>-intake``, range-assigned, so partition p of
-  every input topic goes to the same worker (the gatekeeper keys every share
-  topic by the child's pseudonym, so a child's events are on one partition).
-- Each aggregate's subjects' states (engine.apply) are held in memory for the
-  partitions assigned, and in the compacted changelog
-  ``<app id>-<aggregate>-contributions-changelog`` (partition p holds the
-  subjects of input partition p; JSON key and value, as a faust table's). On
-  every assignment they are restored from it before the next batch is applied.
-- A batch's offsets are committed only after its changelog entries, deltas and
-  dead letters are acknowledged by the broker (acks=all, idempotent producer):
-  at least once, and engine.step makes a replay change nothing. A child not sent
-  since the last assignment is sent whole, so a delta lost in a crash is made
-  good by the first one after it.
-- A revocation waits for the batch in hand to be committed.
+- Its own consumer group, ``<app id>-intake``. The cells need every child's
+  contribution in one place, so the intake applies batches only while it holds
+  every partition of its input topics: one aggregates worker per app (a second
+  worker of the same app makes both wait, and says so in its log).
+- For each aggregate, each subject's state (engine.apply: the facts the aggregate
+  keeps) in memory and in the compacted changelog
+  ``<app id>-<aggregate>-contributions-changelog``, and the cells
+  (cellstore.CellStore) in memory and in the compacted
+  ``<app id>-<aggregate>-cells-changelog`` (JSON keys and values, as a faust
+  table's). A child's new contributions replace its old ones in the cells
+  exactly, so a replayed event changes nothing.
+- On every assignment both are restored from their changelogs, and the cells are
+  reconciled with the states (a crash between the two writes leaves nothing
+  behind), before the next batch is applied.
+- A batch's offsets are committed only after its changelog entries and dead
+  letters are acknowledged by the broker (acks=all, idempotent producer): at
+  least once. A revocation waits for the batch in hand.
+- Publication (machinery.py) reads the cells between batches, under the same lock.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -42,7 +46,7 @@ from schemas import topics as catalogue
 from schemas.errors import ContractError
 from schemas.record_batches import send_batches
 from streams import changelogs, metrics
-from streams.aggregates import engine
+from streams.aggregates import cellstore, engine
 from streams.context import StreamContext
 from streams.dead_letters import dead_letter
 
@@ -50,32 +54,30 @@ log = logging.getLogger(__name__)
 
 EVENT_BATCH = 5000  # messages taken at once: a child's events in one batch make one entry
 EVENT_WAIT_MS = 200  # the longest a batch waits to fill
-MAX_DELTA_BYTES = 256 * 1024  # a batch's deltas are split into messages of about this size
 
 
 def changelog_topic(app_id: str, aggregate: str) -> str:
+    """The subjects' states (facts) of an aggregate."""
     return f"{app_id}-{aggregate}-contributions-changelog"
+
+
+def cells_topic(app_id: str, aggregate: str) -> str:
+    """The cells of an aggregate (cellstore.CellStore.entries)."""
+    return f"{app_id}-{aggregate}-cells-changelog"
 
 
 def group_id(app_id: str) -> str:
     return f"{app_id}-intake"
 
 
-def chunks(deltas: Sequence[dict[str, Any]]) -> list[bytes]:
-    """The deltas as JSON messages of about MAX_DELTA_BYTES (never one delta split)."""
-    out: list[bytes] = []
-    part: list[bytes] = []
-    size = 0
-    for delta in deltas:
-        body = orjson.dumps(delta)
-        if part and size + len(body) > MAX_DELTA_BYTES:
-            out.append(b"[" + b",".join(part) + b"]")
-            part, size = [], 0
-        part.append(body)
-        size += len(body) + 1
-    if part:
-        out.append(b"[" + b",".join(part) + b"]")
-    return out
+@dataclass
+class Held:
+    """One aggregate as a worker holds it: its subjects' states, its cells, its publisher."""
+
+    spec: engine.AggregateSpec
+    store: cellstore.CellStore
+    publisher: cellstore.Publisher
+    states: dict[str, dict[str, Any]]
 
 
 class _Listener(ConsumerRebalanceListener):
@@ -84,21 +86,21 @@ class _Listener(ConsumerRebalanceListener):
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
         async with self.intake.lock:  # the batch in hand is committed first
-            pass
+            self.intake.ready = False
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        self.intake.restore_pending = {tp.partition for tp in assigned}
+        self.intake.restore_pending = {(tp.topic, tp.partition) for tp in assigned}
 
 
 class Intake:
-    """Reads an app's aggregate input topics; applies each batch to every aggregate reading it.
+    """Reads an app's aggregate input topics; applies each batch to every aggregate reading it."""
 
-    ``aggregates`` are machinery.Aggregate objects (spec, sent set, deltas topic name).
-    """
-
-    def __init__(self, ctx: StreamContext, aggregates: Sequence[Any], names: Sequence[str]):
+    def __init__(
+        self, ctx: StreamContext, held: Sequence[Held], names: Sequence[str], partitions: int
+    ):
         self.ctx = ctx
-        self.aggregates = list(aggregates)
+        self.partitions = partitions  # of the changelogs
+        self.held = list(held)
         self.names = sorted(names)
         settings = ctx.settings
         self.app_id = settings.app_id
@@ -106,23 +108,23 @@ class Intake:
             "bootstrap_servers": settings.bootstrap_servers,
             **settings.kafka_security.aiokafka(),
         }
-        self.states: dict[str, dict[str, dict[str, Any]]] = {
-            a.spec.name: {} for a in self.aggregates
-        }
-        # each sent subject's contributions as last computed (engine.step), kept so they
-        # need not be computed again from its old state; as large as the cell store's
-        self.known: dict[str, dict[str, dict[str, Any]]] = {
-            a.spec.name: {} for a in self.aggregates
-        }
         self.lock = asyncio.Lock()
-        self.restore_pending: set[int] | None = None
+        self.restore_pending: set[tuple[str, int]] | None = None
+        self.ready = False  # restored, and holding every input partition: cells may be published
         self.dlq = catalogue.dlq_topic("aggregate", settings.topic_prefix)
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
         self.committed: dict[TopicPartition, int] = {}  # offsets this worker committed
 
     def changelogs(self) -> list[str]:
-        return [changelog_topic(self.app_id, a.spec.name) for a in self.aggregates]
+        return [
+            name
+            for h in self.held
+            for name in (
+                changelog_topic(self.app_id, h.spec.name),
+                cells_topic(self.app_id, h.spec.name),
+            )
+        ]
 
     async def run_forever(self, stopping: Callable[[], bool]) -> None:
         """Run until ``stopping()``; after a failure (Kafka unreachable, a batch not
@@ -135,6 +137,7 @@ class Intake:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # noqa: BLE001 - the intake must outlive a broker outage
+                self.ready = False
                 # Kafka's messages name brokers and topics; others could quote an event's value.
                 detail = str(exc)[:200] if isinstance(exc, KafkaError) else ""
                 log.warning(
@@ -173,29 +176,82 @@ class Intake:
                 async with self.lock:
                     if self.restore_pending is not None:
                         await self._restore()
-                    if records:
+                    if records and self.ready:
                         await self._apply(records)
+                    elif records:  # not every partition: nothing is applied or committed
+                        for tp in records:
+                            consumer.seek(tp, records[tp][0].offset)
+                        await asyncio.sleep(1.0)
         finally:
+            self.ready = False
             self.consumer = None
             await consumer.stop()
             await producer.stop()
 
+    def _holds_every_partition(self, assigned: set[tuple[str, int]]) -> bool:
+        assert self.consumer is not None
+        missing = 0
+        for name in self.names:
+            for p in self.consumer.partitions_for_topic(name) or ():
+                missing += (name, p) not in assigned
+        if missing:
+            log.error(
+                "aggregates: this worker holds %d of its input partitions and %d are held by "
+                "other workers of app %s; the cells need every child in one worker, so nothing "
+                "is applied or published until one aggregates worker runs",
+                len(assigned),
+                missing,
+                self.app_id,
+            )
+        return not missing
+
     async def _restore(self) -> None:
-        """Every assigned partition's subjects, from the changelogs (a fresh start each time)."""
-        partitions = sorted(self.restore_pending or ())
+        """States and cells from their changelogs (a fresh start each time), reconciled."""
+        assigned = self.restore_pending or set()
         self.restore_pending = None
         self.committed.clear()
-        for agg in self.aggregates:
-            self.states[agg.spec.name].clear()
-            self.known[agg.spec.name].clear()
-            agg.sent.clear()
-        if not partitions:
+        self.ready = False
+        for h in self.held:
+            h.states.clear()
+            h.store.load(())
+            h.publisher.forget()
+        if not assigned or not self._holds_every_partition(assigned):
             return
-        by_topic = {changelog_topic(self.app_id, a.spec.name): a.spec.name for a in self.aggregates}
+        targets: dict[str, tuple[Held, bool]] = {}
+        for h in self.held:
+            targets[changelog_topic(self.app_id, h.spec.name)] = (h, False)
+            targets[cells_topic(self.app_id, h.spec.name)] = (h, True)
+        entries: dict[str, dict[str, Any]] = {name: {} for name in targets}
+        n = await self._read_changelogs(entries)
+        for name, (h, is_cells) in targets.items():
+            if is_cells:
+                h.store.load(entries[name].items())
+            else:
+                h.states.update(entries[name])
+        repaired = 0
+        for h in self.held:
+            contributions = {
+                s: engine.contributions(h.spec, s, state) for s, state in h.states.items()
+            }
+            touched = h.store.reconcile(contributions)
+            repaired += len(touched)
+            if acks := await self._write_cells(h, touched):
+                await asyncio.gather(*acks)
+        log.info(
+            "intake: %d partition(s) assigned, %d changelog entries restored, %d cell entries "
+            "repaired",
+            len(assigned),
+            n,
+            repaired,
+        )
+        self.ready = True
+
+    async def _read_changelogs(self, entries: dict[str, dict[str, Any]]) -> int:
         reader = AIOKafkaConsumer(group_id=None, enable_auto_commit=False, **self.client)
         await reader.start()
         try:
-            tps = [TopicPartition(t, p) for t in by_topic for p in partitions]
+            # made with these partitions before the worker starts (internal_topics.py)
+            tps = [TopicPartition(t, p) for t in entries for p in range(self.partitions)]
             reader.assign(tps)
             await reader.seek_to_beginning(*tps)
             end = await reader.end_offsets(tps)
@@ -204,15 +260,11 @@ class Intake:
             while left:
                 batch = await reader.getmany(*left, timeout_ms=1000)
                 for tp, messages in batch.items():
-                    n += changelogs.replay(self.states[by_topic[tp.topic]], messages)
+                    n += changelogs.replay(entries[tp.topic], messages)
                 for tp in list(left):
                     if await reader.position(tp) >= end[tp]:
                         left.discard(tp)
-            log.info(
-                "intake: %d partition(s) assigned, %d changelog entries restored",
-                len(partitions),
-                n,
-            )
+            return n
         finally:
             await reader.stop()
 
@@ -234,15 +286,15 @@ class Intake:
         for i, et, record, partition in decoded:
             by_type[et].append((i, engine.decoded_name(et), record, partition))
         acks: list[asyncio.Future] = []
-        for agg in self.aggregates:
-            mine = [t for t in by_type if engine.reads(agg.spec, t)]
+        for h in self.held:
+            mine = [t for t in by_type if engine.reads(h.spec, t)]
             items = (
                 by_type[mine[0]]
                 if len(mine) == 1
                 else sorted((item for t in mine for item in by_type[t]), key=lambda item: item[0])
             )
             if items:
-                acks += await self._step(agg, items, messages, rejects)
+                acks += await self._step(h, items, messages, rejects)
         for i, err, who in rejects:
             acks.append(await self._reject(messages[i], err, who))
         if acks:
@@ -253,30 +305,44 @@ class Intake:
 
     async def _step(
         self,
-        agg: Any,
+        h: Held,
         items: list[tuple[int, str, Any, int]],
         messages: list[Any],
         rejects: list[tuple[int, ContractError | Exception, str]],
     ) -> list[asyncio.Future]:
         assert self.producer is not None
-        states = self.states[agg.spec.name]
-        done = engine.step(agg.spec, states.get, agg.sent, items, self.known[agg.spec.name])
-        rejects += [(i, err, agg.spec.name) for i, err in done.rejected]
+        done = engine.step(h.spec, h.states.get, items)
+        rejects += [(i, err, h.spec.name) for i, err in done.rejected]
         by_partition: dict[int, list[tuple[bytes, bytes, tuple]]] = defaultdict(list)
+        touched: set[str] = set()
+        replace = h.store.replace
         for subject, (partition, state) in done.writes.items():
-            states[subject] = state
+            h.states[subject] = state
             by_partition[partition].append((orjson.dumps(subject), orjson.dumps(state), ()))
-        topic = changelog_topic(self.app_id, agg.spec.name)
+            touched |= replace(subject, done.changed[subject])
+        topic = changelog_topic(self.app_id, h.spec.name)
         acks = []
         for partition, entries in by_partition.items():
             acks += await send_batches(self.producer, topic, partition, entries)
-        bodies = chunks(done.deltas)
-        # The last message carries the events' Kafka timestamps (the inclusion delay metric).
-        stamps = metrics.source_timestamps(messages[i].timestamp / 1000 for i, *_ in items)
-        key = agg.spec.name.encode()
-        for n, body in enumerate(bodies, 1):
-            headers = stamps if n == len(bodies) else None
-            acks.append(await self.producer.send(agg.deltas_name, body, key=key, headers=headers))
+        acks += await self._write_cells(h, touched)
+        metrics.taken_in(h.spec.name, (messages[i].timestamp / 1000 for i, *_ in items))
+        return acks
+
+    async def _write_cells(self, h: Held, touched: set[str]) -> list[asyncio.Future]:
+        """The cell entries ``touched`` (subjects, or cells with shards=1) on their changelog,
+        each key always in the same partition (by its CRC-32: compaction keeps one value)."""
+        assert self.producer is not None
+        by_partition: dict[int, list[tuple[bytes, bytes | None, tuple]]] = defaultdict(list)
+        entries = h.store.entries
+        for key in touched:
+            value = entries.get(key)
+            key_bytes = orjson.dumps(key)
+            body = None if value is None else orjson.dumps(value)
+            by_partition[zlib.crc32(key_bytes) % self.partitions].append((key_bytes, body, ()))
+        topic = cells_topic(self.app_id, h.spec.name)
+        acks = []
+        for partition, batch in by_partition.items():
+            acks += await send_batches(self.producer, topic, partition, batch)
         return acks
 
     async def _reject(self, m: Any, err: ContractError | Exception, who: str) -> asyncio.Future:

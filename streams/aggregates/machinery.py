@@ -1,35 +1,29 @@
-"""How every live aggregate is kept in faust, so that replays and restarts never count twice.
+"""How every live aggregate is kept, so that replays and restarts never count twice.
 
 1. The intake (intake.py) reads every strategic reporting share topic the
    aggregates need (and the ledger), in batches, decoding each event once, with
    aiokafka rather than a faust agent (faust's per-message stream could not keep
    up; intake.py says why). For each aggregate that reads the event, the child's
    current facts (engine.apply) are kept in memory and in the compacted
-   ``<app>-<aggregate>-contributions-changelog`` (keyed by subject: the child's
-   pseudonym, on the share topics' partitions, which the gatekeeper keys by it).
-   After each batch the children's contributions to the cells are recomputed from
-   their facts and what changed goes on the internal ``<app>-<aggregate>-deltas``
-   topic (keyed by aggregate, so one worker holds all of an aggregate's cells). A
-   child not sent since this worker (re)gained its partitions is sent whole, so a
-   delta lost when a worker died is made good by the first one after it; offsets
-   are committed only after the broker acknowledged the batch's writes.
-2. ``<aggregate>-cells`` holds each cell's members and their values
-   (cellstore.CellStore). A delta replaces the child's members in the cells it
-   names: applying one twice changes nothing. Each entry changed by a batch of
-   deltas is written once.
+   ``<app>-<aggregate>-contributions-changelog``.
+2. After each batch the changed children's contributions to the cells are
+   recomputed from their facts and replace their old ones in the cells
+   (cellstore.CellStore: each cell's members and their values), kept in memory
+   and in the compacted ``<app>-<aggregate>-cells-changelog``: applying a child's
+   contributions twice changes nothing. Offsets are committed only after the
+   broker acknowledged both changelogs' entries. The cells need every child, so
+   one aggregates worker of an app holds every input partition (a second one
+   makes both wait, and says why).
 3. On the publication cadence (ticks at fixed times, so a slow publication does
    not delay the next ones) the cells pass disclosure control (the rules are
    asked of OPA each time; no usable rules, no publication) and the cells whose
    published form changed go to the compacted ``chorus.agg.<aggregate>`` topic.
 
-Cell entries go to their changelog straight through faust's producer (write());
-events are taken in batches of up to intake.EVENT_BATCH, so a child's events in a
-batch make one entry and one delta.
-
 A child's withdrawal (``chorus.share.strategic_reporting.subject_withdrawn``)
 is one more event of the child: the facts of the withdrawn event types are
 dropped and later ones ignored, so the child leaves the cells at the next
-publication. Agents run with concurrency 1.
+publication. The intake applies one batch at a time, and publication reads the
+cells between batches.
 """
 
 from __future__ import annotations
@@ -38,14 +32,11 @@ import asyncio
 import datetime as dt
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Sequence
 from functools import lru_cache
 from typing import Any
 
 import faust
-import orjson
-from faust.serializers import codecs
 
 from schemas import topics as catalogue
 from streams import internal_topics, metrics, topics
@@ -55,8 +46,6 @@ from streams.disclosure import DisclosureError, Rules
 from streams.policy_client import PolicyError
 
 log = logging.getLogger(__name__)
-# Deltas come few to a message, so their batches need not wait long.
-DELTA_BATCH, DELTA_WAIT_S = 1000, 0.1
 _ENSURED: set[str] = set()
 
 
@@ -80,47 +69,6 @@ async def rules_now(ctx: StreamContext) -> Rules | None:
         return None
 
 
-async def write(table: faust.Table, entries: Iterable[tuple[int, str, Any]]) -> None:
-    """Table entries ``(changelog partition, key, value)`` set (a value of None deletes).
-
-    Each goes straight to the producer, serialised as the table's JSON; faust
-    flushes the producer before it commits the offsets of the events that
-    changed them. (``Table.send_changelog`` queues in faust's producer buffer,
-    which pauses the whole stream whenever more than 100 messages wait in it.)
-    """
-    topic = table.changelog_topic.get_topic_name()
-    send = table.app.producer.send
-    for partition, key, value in entries:
-        if value is None:
-            table.data.pop(key, None)
-            body = None
-        else:
-            table.data[key] = value
-            body = codecs.dumps(table.value_serializer, value)
-        key_bytes = codecs.dumps(table.key_serializer, key)
-        delivery = await send(topic, key_bytes, body, partition, None, None)
-        delivery.add_done_callback(_log_failed_write)
-
-
-def _log_failed_write(delivery: asyncio.Future) -> None:
-    if not delivery.cancelled() and delivery.exception() is not None:
-        log.error("changelog write failed: %s", type(delivery.exception()).__name__)
-
-
-@dataclass
-class Aggregate:
-    """One aggregate's tables, topics and in-memory state in a worker."""
-
-    spec: engine.AggregateSpec
-    cells: faust.Table
-    deltas: faust.TopicT
-    deltas_name: str
-    output: faust.TopicT
-    store: cellstore.CellStore
-    publisher: cellstore.Publisher
-    sent: set[str] = field(default_factory=set)  # subjects sent since (re)gaining partitions
-
-
 def register(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -> None:
     """Register one aggregate (with its own reader of its input topics)."""
     register_all(app, ctx, [spec])
@@ -128,16 +76,25 @@ def register(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -> 
 
 def register_all(
     app: faust.App, ctx: StreamContext, specs: Sequence[engine.AggregateSpec]
-) -> list[Aggregate]:
+) -> list[intake.Held]:
     """Register the aggregates: one reader of all their input topics, their cells, publication."""
     prefix = ctx.settings.topic_prefix
     if any(s.withdrawals for s in specs):
         ensure_withdrawn_topic(
             ctx.settings.bootstrap_servers, prefix, ctx.settings.kafka_security.kafka_python()
         )
-    aggregates = [_aggregate(app, ctx, spec) for spec in specs]
+    held = [
+        intake.Held(
+            spec=spec,
+            store=cellstore.CellStore(spec, record_keys(ctx, spec)),
+            publisher=cellstore.Publisher(spec),
+            states={},
+        )
+        for spec in specs
+    ]
+    outputs = {spec.name: topics.agg_topic(app, spec.name, prefix) for spec in specs}
     names = sorted({n for s in specs for n in engine.input_topics(s, prefix)})
-    reader = intake.Intake(ctx, aggregates, names)
+    reader = intake.Intake(ctx, held, names, app.conf.topic_partitions)
     for name in reader.changelogs():
         internal_topics.declare(
             app,
@@ -159,25 +116,27 @@ def register_all(
             await publish()
 
     async def publish() -> None:
-        if not app.tables.recovery.completed.is_set():
+        if not reader.ready:
             return
         rules = await rules_now(ctx)
         if rules is None:
             return
         now = dt.datetime.now(dt.UTC)
-        for agg in aggregates:
-            await asyncio.sleep(0)  # the agents run between aggregates: a tick can take seconds
-            changed = agg.publisher.changed(agg.store, rules, now)
+        for h in held:
+            async with reader.lock:  # between batches: the cells as one batch left them
+                if not reader.ready:
+                    return
+                changed = h.publisher.changed(h.store, rules, now)
             for cell in changed:
-                await agg.output.send(
+                await outputs[h.spec.name].send(
                     key=cell["cell_key"].encode(),
                     value=ctx.codec.encode("platform.aggregate_cell", cell),
                 )
             if changed:
-                log.info("%s: published %d changed cells", agg.spec.name, len(changed))
-            metrics.record_publication(agg.spec.name, changed, time.time())
+                log.info("%s: published %d changed cells", h.spec.name, len(changed))
+            metrics.record_publication(h.spec.name, changed, time.time())
 
-    return aggregates
+    return held
 
 
 async def ticks(app: faust.App, interval: float) -> AsyncIterator[float]:
@@ -190,48 +149,6 @@ async def ticks(app: faust.App, interval: float) -> AsyncIterator[float]:
             due = now + interval - (now - due) % interval
         await asyncio.sleep(due - now)
         yield due
-
-
-def _aggregate(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -> Aggregate:
-    """One aggregate's tables and topics, and the agent applying its deltas to its cells."""
-    deltas_name = f"{ctx.settings.app_id}-{spec.name}-deltas"
-    agg = Aggregate(
-        spec=spec,
-        cells=app.Table(f"{spec.name}-cells"),
-        deltas_name=deltas_name,
-        deltas=app.topic(
-            deltas_name,
-            internal=True,
-            key_type=bytes,
-            value_type=bytes,
-            key_serializer="raw",
-            value_serializer="raw",
-        ),
-        output=topics.agg_topic(app, spec.name, ctx.settings.topic_prefix),
-        store=cellstore.CellStore(spec, record_keys(ctx, spec)),
-        publisher=cellstore.Publisher(spec),
-    )
-
-    async def recovered() -> None:
-        agg.store.load(agg.cells.items())
-        agg.publisher.forget()
-
-    agg.cells.on_recover(recovered)
-
-    @app.agent(agg.deltas, name=f"chorus.agg.{spec.name}.cells", concurrency=1)
-    async def count(stream: faust.StreamT) -> None:
-        async for batch in stream.take_events(DELTA_BATCH, within=DELTA_WAIT_S):
-            touched: dict[str, int] = {}
-            for event in batch:
-                for delta in orjson.loads(event.value):
-                    for key in agg.store.replace(delta["s"], delta["c"], delta["full"]):
-                        touched[key] = event.message.partition
-            entries = agg.store.entries
-            await write(agg.cells, ((p, key, entries.get(key)) for key, p in touched.items()))
-            for event in batch:
-                metrics.taken_in(spec.name, event.message.headers)
-
-    return agg
 
 
 def ensure_withdrawn_topic(

@@ -10,8 +10,8 @@ Two things, which can be combined:
    ``chorus.agg.<name>`` (cells on the topic that no longer have members are
    published as zero). Live workers may keep running; they compute the same
    values from the same log. ``--dry-run`` computes and reports without publishing.
-2. ``--reset-app APP_ID`` (workers of that app id stopped): delete the
-   aggregate's tables (their changelog topics) and delta topic, and move the
+2. ``--reset-app APP_ID`` (workers of that app id stopped): empty the
+   aggregate's changelogs (its subjects' states and its cells), and move the
    app's committed offsets on the aggregate's input topics back to the
    beginning, so the next worker start recomputes the live tables from the log.
    Other aggregates of the app reading the same topics re-read them too, and
@@ -175,12 +175,10 @@ def reset_app(
 ) -> int:
     """Forget an app's live state of the aggregate so its next start recomputes it from the log.
 
-    The app's tables for the aggregate are emptied by a tombstone for every key
-    on their changelogs (compacted topics cannot be truncated, and deleting and
-    recreating them races the broker), its committed offsets on the aggregate's
-    input topics go back to the beginning and those on its delta topic to the
-    end (the old deltas describe the state being forgotten). Returns the number
-    of table entries removed.
+    The app's changelogs for the aggregate are emptied by a tombstone for every
+    key (compacted topics cannot be truncated, and deleting and recreating them
+    races the broker), and its committed offsets on the aggregate's input topics
+    go back to the beginning. Returns the number of entries removed.
     """
     from kafka.admin import KafkaAdminClient, OffsetSpec
 
@@ -202,12 +200,11 @@ def reset_app(
             t
             for t in (
                 intake.changelog_topic(app_id, spec.name),
-                f"{app_id}-{spec.name}-cells-changelog",
+                intake.cells_topic(app_id, spec.name),
             )
             if t in present
         ]
         removed = _tombstone_every_key(bootstrap, tables, security)
-        deltas = f"{app_id}-{spec.name}-deltas"
         inputs = {
             TopicPartition(t, p): OffsetSpec.EARLIEST
             for t in input_topics(spec, prefix)
@@ -215,14 +212,6 @@ def reset_app(
         }
         if states[intake_group] == "Empty":
             admin.reset_group_offsets(intake_group, inputs)
-        if deltas in present and states[app_id] == "Empty":
-            admin.reset_group_offsets(
-                app_id,
-                {
-                    TopicPartition(deltas, p): OffsetSpec.LATEST
-                    for p in range(topics.DEFAULT_PARTITIONS)
-                },
-            )
         return removed
     finally:
         admin.close()

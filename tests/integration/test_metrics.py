@@ -88,25 +88,23 @@ def create_worker_topics(ns: Namespace, app_id: str) -> None:
     """The worker's internal topics, made before it starts.
 
     A fresh worker creates them itself, and on a busy broker its first assignment can
-    come before they are in its metadata: it then holds no partition of its deltas
-    topics until a metadata refresh minutes later, and publishes no cell. That start-up
-    race is not what this test is about.
+    come before they are in its metadata: a faust table then holds no partition of its
+    changelog until a metadata refresh minutes later. That start-up race is not what this
+    test is about.
     """
     tables = ["identity-links", "identity-persons", "gatekeeper-subjects"]
-    names = [f"{app_id}-{agg.name}-deltas" for agg in registry.AGGREGATES]
     for agg in registry.AGGREGATES:
         tables += [f"{agg.name}-contributions", f"{agg.name}-cells"]
     compact = {"cleanup.policy": "compact"}
     admin = KafkaAdminClient(bootstrap_servers=ns.stack.bootstrap)
     try:
         admin.create_topics(
-            [NewTopic(n, DEFAULT_PARTITIONS, 1) for n in names]
-            + [
+            [
                 NewTopic(f"{app_id}-{t}-changelog", DEFAULT_PARTITIONS, 1, topic_configs=compact)
                 for t in tables
             ]
         )
-        wanted = set(names) | {f"{app_id}-{t}-changelog" for t in tables}
+        wanted = {f"{app_id}-{t}-changelog" for t in tables}
         ns.poll(lambda: wanted <= set(admin.list_topics()) or None, 60, "worker topics")
     finally:
         admin.close()

@@ -39,9 +39,9 @@ SEND_METHODS = {"send", "send_soon", "send_and_wait", "send_batch", "produce", "
 # Modules that name share topics AND send messages, reviewed: what they send, to where.
 READERS_THAT_SEND = {
     "streams/aggregates/machinery.py": "reads strategic reporting share topics; sends only to "
-    "its own deltas, chorus.agg.* and chorus.dlq.aggregate topics",
+    "chorus.agg.* topics",
     "streams/aggregates/intake.py": "reads strategic reporting share topics; sends only to "
-    "its own contributions changelogs, deltas and the chorus.dlq.aggregate topic",
+    "its own contributions and cells changelogs and the chorus.dlq.aggregate topic",
     "streams/aggregates/rebuild.py": "re-reads strategic reporting share topics to recompute an "
     "aggregate; sends only to chorus.agg.*",
 }

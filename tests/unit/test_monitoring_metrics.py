@@ -118,9 +118,7 @@ def cell(*statuses: str) -> dict:
 def test_a_publication_counts_cells_suppressions_and_inclusion_delays():
     now = time.time()
     stamps = [now - 2.0, now - 2.0, now - 40.0]
-    headers = metrics.source_timestamps(stamps)
-    assert headers[0][0] == metrics.SOURCE_TIMESTAMPS_HEADER
-    metrics.taken_in("unit_agg", headers)
+    metrics.taken_in("unit_agg", stamps)
     cells = [cell("PUBLISHED"), cell("SUPPRESSED", "SUPPRESSED"), cell("PUBLISHED", "SUPPRESSED")]
     metrics.record_publication("unit_agg", cells, now)
     assert value("chorus_aggregate_cells_published_total", aggregate="unit_agg") == 3
