@@ -1,10 +1,11 @@
 """Creating a worker's internal topics before faust starts, and waiting until Kafka lists them.
 
-faust declares its table changelogs and internal topics (the aggregates' deltas)
-while the worker starts, and then at once asks for their partitions. On a broker
-that has just created them the metadata can lag behind the creation: faust then
-logs "not found in cluster metadata", is assigned nothing on them, and a table
-or an aggregate stays silent until the next rebalance (minutes). Creating the same
+faust declares its table changelogs and internal topics while the worker starts
+(the aggregates' intake, a client of its own, declares its changelogs here), and
+then at once asks for their partitions. On a broker that has just created them the
+metadata can lag behind the creation: faust then logs "not found in cluster
+metadata", is assigned nothing on them, and a table stays silent until the next
+rebalance (minutes). Creating the same
 topics, with the same partitions and configuration, before the worker starts and
 waiting until the metadata shows every partition with a leader removes that race.
 faust finds them present and leaves them as they are.

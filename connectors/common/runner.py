@@ -13,12 +13,10 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
-import gc
 import logging
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,19 +30,12 @@ from connectors.common.settings import kafka_security_of
 from schemas import topics
 from schemas.codec import Codec
 from schemas.errors import ContractError
+from schemas.garbage import fewer_collections
 
 log = logging.getLogger(__name__)
 MAX_BACKOFF_S = 30.0
 LAG_EVERY_S = 10.0
 EVENT_TYPE_HEADER = "chorus-event-type"
-#: Allocations between two young-generation garbage collections while a runner runs
-#: (Python's default is 700). A batch makes hundreds of thousands of short-lived dicts
-#: with no reference cycles, and at the default the collector kept re-scanning the
-#: batches in flight: about a tenth of the connector's CPU time (measured).
-GC_YOUNG_THRESHOLD = 50_000
-_gc_lock = threading.Lock()
-_gc_users = 0
-_gc_saved = gc.get_threshold()
 
 
 @dataclass
@@ -252,33 +243,6 @@ class ConnectorRunner:
         if self._publisher is not None:
             self._publisher.close()
         self.connector.close()
-
-
-@contextlib.contextmanager
-def fewer_collections() -> Iterator[None]:
-    """Collect garbage less often while connectors run in this process; restored after.
-
-    Objects that exist on entry (modules, schemas, clients) are frozen out of the
-    collector's scans, and the young generation is collected every
-    ``GC_YOUNG_THRESHOLD`` allocations. Cycles made while running still go at the next
-    collection; frozen objects are scanned again once the last runner stops. Runners in
-    several threads share one setting, restored when the last one leaves.
-    """
-    global _gc_users, _gc_saved
-    with _gc_lock:
-        _gc_users += 1
-        if _gc_users == 1:
-            _gc_saved = gc.get_threshold()
-            gc.freeze()
-            gc.set_threshold(GC_YOUNG_THRESHOLD, *_gc_saved[1:])
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_users -= 1
-            if _gc_users == 0:
-                gc.set_threshold(*_gc_saved)
-                gc.unfreeze()
 
 
 def _coordinates(src: dict[str, Any]) -> Coordinates:

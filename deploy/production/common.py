@@ -62,10 +62,9 @@ OPA_PORT = 8181
 HEALTH_PATH = "/health"
 
 #: Workers that run as exactly one replica. Identity linkage must see every source
-#: partition. The aggregates run as one until a known fault is fixed: when a second
-#: aggregates worker joins, faust can skip delta messages it had fetched but not yet
-#: applied on a partition with no committed offset (seen once in three two-worker
-#: benchmark runs; deploy/OPERATIONS.md).
+#: partition, and an aggregate's cells every child's contribution: the aggregates
+#: worker applies events only while it holds every input partition (a second replica
+#: would make both wait; deploy/OPERATIONS.md).
 SINGLE_INSTANCE = frozenset({IDENTITY, AGGREGATES})
 DEFAULT_WORKER_REPLICAS = 2
 

@@ -70,14 +70,33 @@ class CellStore:
         """Make ``new`` the subject's contributions; returns the entries changed."""
         sub = subject[:SUBJECT_CHARS]
         old = self.subjects.get(sub, {})
-        changed_cells = [c for c in set(old) | set(new) if old.get(c, {}) != new.get(c, {})]
+        empty: Mapping[str, Any] = {}
+        changed_cells = [
+            c for c in old.keys() | new.keys() if old.get(c, empty) != new.get(c, empty)
+        ]
+        # A member's values are one object in a cell and in its margin totals: whether
+        # they can be added and taken away exactly, and the member's record key, are
+        # worked out once per call.
+        exact_by_id: dict[int, bool] = {}
+        keys: dict[str, int] = {}
         for cell in changed_cells:
             members = self.cells.setdefault(cell, {})
-            leaving = {m: members.pop(m) for m in old.get(cell, {}) if m in members}
-            coming = new.get(cell, {})
+            leaving = {m: members.pop(m) for m in old.get(cell, empty) if m in members}
+            coming = new.get(cell, empty)
             members.update(coming)
-            self._resummarise(cell, leaving, coming)
             self.dirty.add(cell)
+            summary = self._summaries.get(cell)
+            if summary is None or cell in self.stale:
+                continue
+            if not all(_exact(v, exact_by_id) for v in leaving.values()) or not all(
+                _exact(v, exact_by_id) for v in coming.values()
+            ):
+                self.stale.add(cell)  # summarised afresh at the next summaries()
+                continue
+            for member, values in leaving.items():
+                summary.remove_member(values, self._key(member, keys))
+            for member, values in coming.items():
+                summary.add_member(values, self._key(member, keys))
         if new:
             self.subjects[sub] = dict(new)  # member values are never changed in place
         else:
@@ -88,11 +107,17 @@ class CellStore:
             for cell in changed_cells:
                 self.entries[cell] = self.cells[cell]
             return set(changed_cells)
-        entry = {c: {} for c in self.entries.get(sub, {})}  # cells it left stay known
-        entry.update({c: {} for c in changed_cells})
-        entry.update(self.subjects.get(sub, {}))
+        entry = dict.fromkeys(self.entries.get(sub, empty), {})  # cells it left stay known
+        entry.update(dict.fromkeys(changed_cells, {}))
+        entry.update(self.subjects.get(sub, empty))
         self.entries[sub] = entry
         return {sub}
+
+    def _key(self, member: str, known: dict[str, int]) -> int:
+        key = known.get(member)
+        if key is None:
+            key = known[member] = self.record_key(member)
+        return key
 
     def reconcile(self, contributions: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> set[str]:
         """Make the store hold exactly these subjects' contributions (subject -> cell ->
@@ -106,25 +131,6 @@ class CellStore:
             if self.subjects.get(sub, {}) != contrib:
                 changed |= self.replace(sub, contrib)
         return changed
-
-    def _resummarise(
-        self, cell: str, leaving: Mapping[str, Mapping[str, Any]], coming: Mapping[str, Any]
-    ) -> None:
-        """Keep the cell's summary up to date with members leaving and coming, when that is
-        exact (integer values); otherwise it is summarised afresh at the next summaries()."""
-        summary = self._summaries.get(cell)
-        if summary is None or cell in self.stale:
-            return
-        if not all(exact(v) for v in leaving.values()) or not all(
-            exact(v) for v in coming.values()
-        ):
-            self.stale.add(cell)
-            return
-        key = self.record_key
-        for member, values in leaving.items():
-            summary.remove_member(values, key(member))
-        for member, values in coming.items():
-            summary.add_member(values, key(member))
 
     def summaries(self) -> dict[str, Summary]:
         """cell key -> summary. A cell's summary is kept up to date as members come and go
@@ -174,6 +180,13 @@ def cells_of_entries(
             if members:
                 subjects.setdefault(sub, {})[cell] = dict(members)
     return cells, subjects
+
+
+def _exact(values: Mapping[str, Any], known: dict[int, bool]) -> bool:
+    found = known.get(id(values))
+    if found is None:
+        found = known[id(values)] = exact(values)
+    return found
 
 
 def by_table(

@@ -119,19 +119,39 @@ def category(event_type: str, path: str) -> str:
     return "details"
 
 
+class _Categories(dict[str, str]):
+    """An event type's fields' categories, each worked out once (a ledger entry names
+    a few dozen fields, and the ledger is the largest input of the aggregates)."""
+
+    def __init__(self, event_type: str) -> None:
+        super().__init__()
+        self.event_type = event_type
+
+    def __missing__(self, path: str) -> str:
+        found = self[path] = category(self.event_type, path)
+        return found
+
+
+@cache
+def _categories(event_type: str) -> _Categories:
+    return _Categories(event_type)
+
+
 def voice(cat: str) -> str:
     return "yes" if cat in VOICE_CATEGORIES else "no"
 
 
 def fact(name: str, entry: Mapping[str, Any]) -> dict[str, Any] | None:
     et = entry["event_type"]
-    released = {
-        category(et, f["field"])
-        for f in entry.get("fields_transformed") or []
-        if f["transform"] != "drop"
-    }
-    collected = released | {category(et, f) for f in entry.get("fields_withheld") or []}
-    collected |= {category(et, f["field"]) for f in entry.get("fields_transformed") or []}
+    cats = _categories(et)
+    released: set[str] = set()
+    collected: set[str] = set()
+    for f in entry.get("fields_transformed") or ():
+        cat = cats[f["field"]]
+        collected.add(cat)
+        if f["transform"] != "drop":
+            released.add(cat)
+    collected.update([cats[f] for f in entry.get("fields_withheld") or ()])
     out: dict[str, Any] = {"et": et, "p": entry["purpose"], "rel": sorted(released)}
     out["col"] = sorted(collected)
     if entry["purpose"] == STRATEGIC:

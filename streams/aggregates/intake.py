@@ -30,6 +30,7 @@ to EVENT_BATCH messages at a time, and keeps what faust tables would guarantee:
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import zlib
 from collections import defaultdict
@@ -44,6 +45,7 @@ from aiokafka.errors import KafkaError
 
 from schemas import topics as catalogue
 from schemas.errors import ContractError
+from schemas.garbage import fewer_collections
 from schemas.record_batches import send_batches
 from streams import changelogs, metrics
 from streams.aggregates import cellstore, engine
@@ -129,6 +131,10 @@ class Intake:
     async def run_forever(self, stopping: Callable[[], bool]) -> None:
         """Run until ``stopping()``; after a failure (Kafka unreachable, a batch not
         acknowledged) start again from the committed offsets, with backoff."""
+        with fewer_collections():  # the states and cells: millions of long-lived objects
+            await self._run_forever(stopping)
+
+    async def _run_forever(self, stopping: Callable[[], bool]) -> None:
         backoff = 1.0
         while not stopping():
             try:
@@ -244,6 +250,7 @@ class Intake:
             n,
             repaired,
         )
+        gc.freeze()  # what was restored lives long: kept out of the collector's scans
         self.ready = True
 
     async def _read_changelogs(self, entries: dict[str, dict[str, Any]]) -> int:

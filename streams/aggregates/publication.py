@@ -132,15 +132,20 @@ class Summary:
     statements: list[dict[str, Any]] = field(default_factory=list)
 
     def add_member(self, contribution: Mapping[str, Any], record_key: int) -> None:
+        sums, members, keys = self.sums, self.members, self.keys
         for comp, value in contribution.items():
             if comp == "_s":
                 self.statements.extend(value)
+            elif not value:
                 continue
-            if not value:
-                continue
-            self.sums[comp] = self.sums.get(comp, 0) + value
-            self.members[comp] = self.members.get(comp, 0) + 1
-            self.keys[comp] = (self.keys.get(comp, 0) + record_key) % sdc.KEY_SPACE
+            elif comp in sums:
+                sums[comp] += value
+                members[comp] += 1
+                keys[comp] = (keys[comp] + record_key) % sdc.KEY_SPACE
+            else:
+                sums[comp] = value
+                members[comp] = 1
+                keys[comp] = record_key % sdc.KEY_SPACE
 
     def remove_member(self, contribution: Mapping[str, Any], record_key: int) -> None:
         """Undo add_member for integer values (exact); statements cannot be removed here."""

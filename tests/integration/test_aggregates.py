@@ -14,6 +14,7 @@ import datetime as dt
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -312,6 +313,38 @@ def test_a_worker_killed_mid_run_recovers_to_the_same_results(stack, tmp_path):
         start_aggregates(ns, "it-kill", tmp_path / "worker2.log")
         expected = reference(events)
         wait_for_reference(ns, "it-kill", expected)
+        wait_for_publication(ns, expected, rules_in_force(ns))
+    finally:
+        ns.stop_processes()
+        ns.delete_topics()
+
+
+def test_a_second_worker_of_the_app_makes_both_wait_and_the_first_goes_on_alone(stack, tmp_path):
+    """The cells need every child: while two workers split the input, neither applies it."""
+    ns = stack.namespace()
+    try:
+        ensure_withdrawn_topic(stack.bootstrap, ns.prefix)
+        events = synthetic_events(seed=59)
+        first, second = events[: len(events) // 2], events[len(events) // 2 :]
+        produce(ns, first)
+        start_aggregates(ns, "it-two", tmp_path / "first.log")
+        wait_for_reference(ns, "it-two", reference(first))
+        other = start_aggregates(ns, "it-two", tmp_path / "second.log")
+        for log in ("first.log", "second.log"):
+            ns.poll(
+                lambda log=log: b"held by other workers" in (tmp_path / log).read_bytes() or None,
+                120,
+                f"the {log[:-4]} worker saying it does not hold every partition",
+            )
+        produce(ns, second)
+        time.sleep(8)  # several batches' worth: neither worker may apply a part of them
+        before = reference(first)
+        for spec in registry.AGGREGATES:
+            assert live_members(ns, "it-two", spec.name) == before[spec.name], spec.name
+        other.terminate()
+        other.wait(60)
+        expected = reference(events)
+        wait_for_reference(ns, "it-two", expected)  # the first worker alone again: all of it
         wait_for_publication(ns, expected, rules_in_force(ns))
     finally:
         ns.stop_processes()

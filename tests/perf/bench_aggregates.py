@@ -16,7 +16,7 @@ In one run, on the real local stack, in a fresh topic namespace:
    /proc): the machine is shared, and CPU time varies less than wall time.
 2. Delay. With a worker already running, new events are produced at a steady
    rate. Each new referral is a probe: its delay is from its own timestamp to
-   the first publication after the cells table took it in (a cell whose
+   the first publication after the cells changelog took it in (a cell whose
    published value does not change is not sent again, so publications are
    read as the cadence's ticks). p50 and p99 are printed beside the goal
    (2 s + cadence).
@@ -193,7 +193,7 @@ def live_counts(ns: Namespace, app: str, name: str) -> dict[str, int]:
     return {k: len(v) for k, v in cells.items() if v}
 
 
-def throughput(ns: Namespace, tmp: Path, events, cadence: float, workers: int = 1) -> None:
+def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
     messages = encoded(ns, events)
     n = len(messages)
     asyncio.run(produce(ns.stack.bootstrap, messages))
@@ -214,6 +214,7 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float, workers: int = 
     if ceiling:
         print(f"faust agent that only counts them (faust's own ceiling): {ceiling:,.0f} events/s")
     expected = expected_counts(events)
+    workers = 1  # one aggregates worker per app id (deploy/OPERATIONS.md)
     logs = [tmp / f"worker-{i}" / "worker.log" for i in range(workers)]
     procs = []
     for log in logs:  # each in its own directory: its own state
@@ -255,7 +256,7 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float, workers: int = 
         f"aggregates end to end ({workers} worker(s), 6 aggregates, share topic to published "
         f"cells, cadence "
         f"{cadence:.0f}s): {rate:,.0f} events/s = {100 * rate / raw:.0f}% of the raw loop "
-        f"(goal >= 50%); into the cells tables: {into_cells:,.0f} events/s "
+        f"(goal >= 50%); into the cells changelogs: {into_cells:,.0f} events/s "
         f"= {100 * into_cells / raw:.0f}%"
     )
     deliveries = sum(
@@ -327,7 +328,7 @@ def delay(ns: Namespace, rate: float, seconds: float, seed: int, cadence: float)
     print(
         f"delay from an event's publication to its published cell at {rate:.0f} events/s "
         f"(cadence {cadence:.0f}s): p50 {p50:.2f}s, p99 {p99:.2f}s over {len(delays)} probes "
-        f"(goal p99 < {2 + cadence:.0f}s)\n  of which into the cells table: p50 {c50:.2f}s, "
+        f"(goal p99 < {2 + cadence:.0f}s)\n  of which into the cells changelog: p50 {c50:.2f}s, "
         f"p99 {c99:.2f}s; the rest waits for the next publication"
     )
 
@@ -353,14 +354,6 @@ def main() -> None:
     parser.add_argument(
         "--cadence", type=float, default=CADENCE_S, help="seconds between publications"
     )
-    parser.add_argument(
-        "--workers",
-        type=int,
-        default=1,
-        help="aggregate workers sharing the input (the throughput part). Production runs one: "
-        "with two, faust once skipped fetched delta messages at the rebalance, and the run "
-        "then waits for exact cells until its deadline (deploy/OPERATIONS.md)",
-    )
     parser.add_argument("--ceiling", nargs=3, help=argparse.SUPPRESS)  # the child process
     args = parser.parse_args()
     if args.ceiling:
@@ -385,7 +378,7 @@ def main() -> None:
             f"{dt.datetime.now():%H:%M:%S} synthetic LA: {args.children} children, "
             f"{len(events)} events"
         )
-        throughput(ns, tmp, events, args.cadence, args.workers)
+        throughput(ns, tmp, events, args.cadence)
         delay(ns, args.rate, args.seconds, args.seed + 1, args.cadence)
     finally:
         ns.stop_processes()

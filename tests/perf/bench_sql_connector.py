@@ -12,7 +12,7 @@ position. The rate is acknowledged events over the run's wall time.
 --stages also times each stage on its own (no Kafka), on the first 10,000 rows of
 every table: SQL read and lookups, mapping, encoding, batch by batch as the runner
 does (each batch dropped once encoded) and with the runner's garbage collector
-setting (``connectors.common.runner.fewer_collections``). --profile prints the run's top
+setting (``schemas.garbage.fewer_collections``). --profile prints the run's top
 costs (of the main thread only: reading and mapping run in the connector's read-ahead
 thread, publishing in the producer's). --processes N shards the tables over N
 `chorus connector run` processes (each its own configuration with a share of the
@@ -50,11 +50,12 @@ from connectors.case_management import ssd
 from connectors.case_management.connector import CaseManagementConnector
 from connectors.case_management.mappings import TABLE_NAMES
 from connectors.common.base import Mapped
-from connectors.common.runner import ConnectorRunner, fewer_collections
+from connectors.common.runner import ConnectorRunner
 from deploy.synth.case_management import SynthOptions, write_case_management_db
 from schemas import topics
 from schemas.catalogue import default_catalogue
 from schemas.codec import Codec
+from schemas.garbage import fewer_collections
 from tests.integration.harness import REPO, Stack, poll, wait_for_stack
 
 DOMAINS = ("case_management", "voice", "consent")

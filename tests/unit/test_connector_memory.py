@@ -5,8 +5,8 @@ import weakref
 
 from connectors.case_management.mappings.base import flags
 from connectors.common.base import Coordinates, Rejected
-from connectors.common.runner import GC_YOUNG_THRESHOLD, fewer_collections
 from schemas.errors import ContractError
+from schemas.garbage import GC_YOUNG_THRESHOLD, fewer_collections
 
 
 def _batch_with_a_rejection() -> weakref.ref:
