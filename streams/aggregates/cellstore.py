@@ -22,7 +22,7 @@ from streams.aggregates.engine import (
     reads,
     subject_of,
 )
-from streams.aggregates.publication import Summary, Table, exact, publish_table
+from streams.aggregates.publication import Summary, Table, publish_table
 
 
 def split_cell_key(spec: AggregateSpec, key: str) -> tuple[Table, tuple[str, ...]]:
@@ -51,7 +51,6 @@ class CellStore:
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)
     subjects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)  # cell keys changed since the last summary
-    stale: set[str] = field(default_factory=set)  # of those, cells to be summarised afresh
     touched: set[str] = field(default_factory=set)  # tables with cells summarised anew
     _summaries: dict[str, Summary] = field(default_factory=dict)
 
@@ -74,11 +73,7 @@ class CellStore:
         changed_cells = [
             c for c in old.keys() | new.keys() if old.get(c, empty) != new.get(c, empty)
         ]
-        # A member's values are one object in a cell and in its margin totals: whether
-        # they can be added and taken away exactly, and the member's record key, are
-        # worked out once per call.
-        exact_by_id: dict[int, bool] = {}
-        keys: dict[str, int] = {}
+        keys: dict[str, int] = {}  # the members' record keys, looked up once per call
         for cell in changed_cells:
             members = self.cells.setdefault(cell, {})
             leaving = {m: members.pop(m) for m in old.get(cell, empty) if m in members}
@@ -86,13 +81,8 @@ class CellStore:
             members.update(coming)
             self.dirty.add(cell)
             summary = self._summaries.get(cell)
-            if summary is None or cell in self.stale:
-                continue
-            if not all(_exact(v, exact_by_id) for v in leaving.values()) or not all(
-                _exact(v, exact_by_id) for v in coming.values()
-            ):
-                self.stale.add(cell)  # summarised afresh at the next summaries()
-                continue
+            if summary is None:
+                continue  # made afresh at the next summaries()
             for member, values in leaving.items():
                 summary.remove_member(values, self._key(member, keys))
             for member, values in coming.items():
@@ -134,22 +124,19 @@ class CellStore:
 
     def summaries(self) -> dict[str, Summary]:
         """cell key -> summary. A cell's summary is kept up to date as members come and go
-        (replace()), so a publication costs what changed, not the size of the cells; cells
-        with fractional values or statements are summarised afresh when they changed.
+        (replace()), so a publication costs what changed, not the size of the cells.
 
         The tables of the cells changed are added to ``touched``.
         """
         for cell in self.dirty:
             self.touched.add(split_cell_key(self.spec, cell)[0].name)
-            if cell in self._summaries and cell not in self.stale:
+            if cell in self._summaries:
                 continue
             s = Summary()  # an emptied cell stays, and is published as a true zero
-            # in members' order: sums of fractions do not depend on the order they came in
-            for member, values in sorted(self.cells.get(cell, {}).items()):
+            for member, values in self.cells.get(cell, {}).items():
                 s.add_member(values, self.record_key(member))
             self._summaries[cell] = s
         self.dirty = set()
-        self.stale = set()
         return self._summaries
 
     def members(self) -> dict[str, dict[str, Any]]:
@@ -180,13 +167,6 @@ def cells_of_entries(
             if members:
                 subjects.setdefault(sub, {})[cell] = dict(members)
     return cells, subjects
-
-
-def _exact(values: Mapping[str, Any], known: dict[int, bool]) -> bool:
-    found = known.get(id(values))
-    if found is None:
-        found = known[id(values)] = exact(values)
-    return found
 
 
 def by_table(

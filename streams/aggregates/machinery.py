@@ -37,9 +37,10 @@ from functools import lru_cache
 from typing import Any
 
 import faust
+from aiokafka.errors import KafkaError
 
 from schemas import topics as catalogue
-from streams import internal_topics, metrics, topics
+from streams import internal_topics, metrics
 from streams.aggregates import cellstore, engine, intake
 from streams.context import StreamContext
 from streams.disclosure import DisclosureError, Rules
@@ -92,7 +93,7 @@ def register_all(
         )
         for spec in specs
     ]
-    outputs = {spec.name: topics.agg_topic(app, spec.name, prefix) for spec in specs}
+    outputs = {spec.name: catalogue.agg_topic(spec.name, prefix) for spec in specs}
     names = sorted({n for s in specs for n in engine.input_topics(s, prefix)})
     reader = intake.Intake(ctx, held, names, app.conf.topic_partitions)
     for name in reader.changelogs():
@@ -122,18 +123,32 @@ def register_all(
         if rules is None:
             return
         now = dt.datetime.now(dt.UTC)
-        for h in held:
-            async with reader.lock:  # between batches: the cells as one batch left them
-                if not reader.ready:
-                    return
+        sent: list[tuple[intake.Held, list[dict[str, Any]]]] = []
+        acks: list[asyncio.Future] = []
+        # Between two batches, every aggregate at once: the cells as one batch left them,
+        # and a publication never waits behind batches (or they behind it) cell by cell.
+        async with reader.lock:
+            producer = reader.producer
+            if not reader.ready or producer is None:
+                return
+            for h in held:
                 changed = h.publisher.changed(h.store, rules, now)
-            for cell in changed:
-                await outputs[h.spec.name].send(
-                    key=cell["cell_key"].encode(),
-                    value=ctx.codec.encode("platform.aggregate_cell", cell),
-                )
+                for cell in changed:
+                    value = ctx.codec.encode("platform.aggregate_cell", cell)
+                    key = cell["cell_key"].encode()
+                    acks.append(await producer.send(outputs[h.spec.name], value, key=key))
+                sent.append((h, changed))
+        try:
+            await asyncio.gather(*acks)
+        except KafkaError as exc:  # the next tick publishes every cell again
+            log.warning("publication not acknowledged (%s); every cell goes again", exc)
+            for h in held:
+                h.publisher.forget()
+            return
+        for h, changed in sent:
             if changed:
                 log.info("%s: published %d changed cells", h.spec.name, len(changed))
+                metrics.record_sent(outputs[h.spec.name] for _ in changed)
             metrics.record_publication(h.spec.name, changed, time.time())
 
     return held

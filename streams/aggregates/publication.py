@@ -19,6 +19,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from fractions import Fraction
 from functools import cache, cached_property
 from typing import Any
 
@@ -124,9 +125,15 @@ class Table:
 
 @dataclass
 class Summary:
-    """What a cell's members add up to."""
+    """What a cell's members add up to, kept as members come and go.
 
-    sums: dict[str, float] = field(default_factory=dict)
+    Fractional values are added up exactly (as fractions; a mean of a young person's
+    ratings is one), so a summary kept up to date through any order of members coming
+    and going equals one made afresh from its members, and a restart publishes the same
+    figures to the last digit.
+    """
+
+    sums: dict[str, Any] = field(default_factory=dict)  # int, or Fraction when fractional
     members: dict[str, int] = field(default_factory=dict)
     keys: dict[str, int] = field(default_factory=dict)
     statements: list[dict[str, Any]] = field(default_factory=list)
@@ -136,9 +143,12 @@ class Summary:
         for comp, value in contribution.items():
             if comp == "_s":
                 self.statements.extend(value)
-            elif not value:
                 continue
-            elif comp in sums:
+            if not value:
+                continue
+            if type(value) is float:
+                value = Fraction(value)
+            if comp in sums:
                 sums[comp] += value
                 members[comp] += 1
                 keys[comp] = (keys[comp] + record_key) % sdc.KEY_SPACE
@@ -148,25 +158,26 @@ class Summary:
                 keys[comp] = record_key % sdc.KEY_SPACE
 
     def remove_member(self, contribution: Mapping[str, Any], record_key: int) -> None:
-        """Undo add_member for integer values (exact); statements cannot be removed here."""
+        """Undo add_member (for values and statements the member added)."""
+        sums, members, keys = self.sums, self.members, self.keys
         for comp, value in contribution.items():
-            if comp == "_s" or not value:
+            if comp == "_s":
+                for statement in value:
+                    self.statements.remove(statement)
                 continue
-            left = self.members[comp] - 1
+            if not value:
+                continue
+            left = members[comp] - 1
             if left:
-                self.sums[comp] -= value
-                self.members[comp] = left
-                self.keys[comp] = (self.keys[comp] - record_key) % sdc.KEY_SPACE
+                sums[comp] -= Fraction(value) if type(value) is float else value
+                members[comp] = left
+                keys[comp] = (keys[comp] - record_key) % sdc.KEY_SPACE
             else:  # as if never added: a fresh summary would not name the component
-                del self.sums[comp], self.members[comp], self.keys[comp]
+                del sums[comp], members[comp], keys[comp]
 
     def value(self, comp: str) -> float:
-        return self.sums.get(comp, 0)
-
-
-def exact(contribution: Mapping[str, Any]) -> bool:
-    """Whether a member's values can be added and taken away exactly (integers, no statements)."""
-    return all(type(v) is int or (k == "_s" and not v) for k, v in contribution.items())
+        found = self.sums.get(comp, 0)
+        return float(found) if type(found) is Fraction else found
 
 
 def expand_margins(table: Table, dims: tuple[str, ...]) -> list[tuple[str, ...]]:
