@@ -112,7 +112,7 @@ def add_parser(sub: Any) -> None:
             "Reads the aggregate's strategic reporting share topics (or the ledger) from the "
             "beginning, computes every cell with the stream's own code, applies the disclosure "
             "rules in force and publishes all cells as one new publication. With --reset-app, "
-            "also deletes that app's tables for the aggregate and rewinds its offsets, so its "
+            "also empties that app's changelogs for the aggregate and rewinds its offsets, so its "
             "workers (stop them first) recompute their live state from the log when restarted."
         ),
     )
