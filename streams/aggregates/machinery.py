@@ -127,20 +127,21 @@ def register_all(
         acks: list[asyncio.Future] = []
         # Between two batches, every aggregate at once: the cells as one batch left them,
         # and a publication never waits behind batches (or they behind it) cell by cell.
-        async with reader.lock:
-            producer = reader.producer
-            if not reader.ready or producer is None:
-                return
-            for h in held:
-                changed = h.publisher.changed(h.store, rules, now)
-                for cell in changed:
-                    value = ctx.codec.encode("platform.aggregate_cell", cell)
-                    key = cell["cell_key"].encode()
-                    acks.append(await producer.send(outputs[h.spec.name], value, key=key))
-                sent.append((h, changed))
         try:
+            async with reader.lock:
+                producer = reader.producer
+                if not reader.ready or producer is None:
+                    return
+                for h in held:
+                    changed = h.publisher.changed(h.store, rules, now)
+                    for cell in changed:
+                        value = ctx.codec.encode("platform.aggregate_cell", cell)
+                        key = cell["cell_key"].encode()
+                        acks.append(await producer.send(outputs[h.spec.name], value, key=key))
+                    sent.append((h, changed))
             await asyncio.gather(*acks)
-        except KafkaError as exc:  # the next tick publishes every cell again
+        except KafkaError as exc:  # Kafka down, or the intake starting again: the worker
+            # goes on, and the next tick publishes every cell again
             log.warning("publication not acknowledged (%s); every cell goes again", exc)
             for h in held:
                 h.publisher.forget()
