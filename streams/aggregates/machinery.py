@@ -70,11 +70,6 @@ async def rules_now(ctx: StreamContext) -> Rules | None:
         return None
 
 
-def register(app: faust.App, ctx: StreamContext, spec: engine.AggregateSpec) -> None:
-    """Register one aggregate (with its own reader of its input topics)."""
-    register_all(app, ctx, [spec])
-
-
 def register_all(
     app: faust.App, ctx: StreamContext, specs: Sequence[engine.AggregateSpec]
 ) -> list[intake.Held]:
