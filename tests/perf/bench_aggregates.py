@@ -44,7 +44,7 @@ from kafka.admin import KafkaAdminClient, NewTopic
 
 from schemas import topics
 from schemas.codec import Codec
-from streams.aggregates import cellstore, engine, registry, synthetic
+from streams.aggregates import cellstore, engine, intake, registry, synthetic
 from streams.aggregates.machinery import ensure_withdrawn_topic
 from tests.integration.harness import REPO, Namespace, Stack, free_port, wait_for_stack
 from tests.integration.test_aggregates import PSEUDONYMS, rules_in_force, start_aggregates
@@ -195,6 +195,18 @@ def live_counts(ns: Namespace, app: str, name: str) -> dict[str, int]:
     return {k: len(v) for k, v in cells.items() if v}
 
 
+def intake_committed(ns: Namespace, app: str) -> int:
+    """Messages of the inputs that the app's intake has committed (all applied and written)."""
+    admin = KafkaAdminClient(bootstrap_servers=ns.stack.bootstrap)
+    try:
+        group = intake.group_id(ns.app_id(app))
+        offsets = admin.list_group_offsets(group).get(group) or {}
+    finally:
+        admin.close()
+    inputs = set(all_inputs(ns.prefix))
+    return sum(o.offset for tp, o in offsets.items() if tp.topic in inputs and o.offset > 0)
+
+
 def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
     messages = encoded(ns, events)
     n = len(messages)
@@ -231,6 +243,9 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
     for log in logs:
         ns.poll(lambda log=log: b"Worker ready" in log.read_bytes() or None, 300, "ready")
     cpu_ready = sum(cpu_seconds(p.pid) for p in procs)
+    # Waiting reads one offset list a second: reading the cells changelogs while the
+    # worker runs would take the CPU that the worker and the broker share on the machine.
+    ns.poll(lambda: intake_committed(ns, "bench") >= n or None, 1800, "intake")
     for spec in registry.AGGREGATES:
         ns.poll(
             lambda s=spec: live_counts(ns, "bench", s.name) == expected[s.name] or None,
