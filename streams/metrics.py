@@ -13,13 +13,22 @@ publication. Serving: streams/web.py (the worker's own web server).
 
 from __future__ import annotations
 
+import bisect
+import itertools
+import threading
 import time
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-from prometheus_client import REGISTRY, Counter, Gauge, Histogram
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client import REGISTRY, Counter, Gauge
+from prometheus_client.core import (
+    CounterMetricFamily,
+    GaugeMetricFamily,
+    HistogramMetricFamily,
+    Metric,
+)
+from prometheus_client.utils import floatToGoString
 
 # --- gatekeeper ---------------------------------------------------------------------------
 
@@ -92,13 +101,49 @@ LAST_PUBLICATION = Gauge(
     "Unix time of the aggregate's last publication tick that had usable disclosure rules.",
     ["aggregate"],
 )
-INCLUSION_DELAY = Histogram(
-    "chorus_aggregate_inclusion_delay_seconds",
-    "From an event's Kafka timestamp on the aggregate's input topic to the first publication "
-    "after the aggregate's cells took it in.",
-    ["aggregate"],
-    buckets=(0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600, 1800),
-)
+
+
+class InclusionDelays:
+    """``chorus_aggregate_inclusion_delay_seconds{aggregate}``, a histogram observed in bulk.
+
+    prometheus_client's Histogram takes one value per call, under a lock; a publication
+    observes one delay per event taken in (a few hundred thousand when a worker catches
+    up), most of them equal to the centisecond, so the buckets are kept here and a
+    delay is added with its count.
+    """
+
+    name = "chorus_aggregate_inclusion_delay_seconds"
+    doc = (
+        "From an event's Kafka timestamp on the aggregate's input topic to the first "
+        "publication after the aggregate's cells took it in."
+    )
+    buckets = (0.25, 0.5, 1, 2, 3, 5, 10, 20, 30, 60, 120, 300, 600, 1800)
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()  # scrapes come from the web server's thread
+        self._series: dict[str, tuple[list[int], list[float]]] = {}  # counts, [sum]
+
+    def observe(self, aggregate: str, delay: float, count: int = 1) -> None:
+        with self._lock:
+            counts, total = self._series.setdefault(
+                aggregate, ([0] * (len(self.buckets) + 1), [0.0])
+            )
+            counts[bisect.bisect_left(self.buckets, delay)] += count  # le: upper bound kept
+            total[0] += delay * count
+
+    def collect(self) -> Iterator[Metric]:
+        family = HistogramMetricFamily(self.name, self.doc, labels=["aggregate"])
+        with self._lock:
+            series = {a: (list(c), t[0]) for a, (c, t) in self._series.items()}
+        bounds = [floatToGoString(b) for b in self.buckets] + ["+Inf"]
+        for aggregate, (counts, total) in sorted(series.items()):
+            cumulative = list(itertools.accumulate(counts))
+            family.add_metric([aggregate], list(zip(bounds, cumulative, strict=True)), total)
+        yield family
+
+
+INCLUSION_DELAY = InclusionDelays()
+REGISTRY.register(INCLUSION_DELAY)
 _MAX_PENDING = 100_000  # distinct centiseconds kept per aggregate while nothing is published
 _pending: dict[str, Tally[int]] = {}
 
@@ -129,11 +174,8 @@ def record_publication(aggregate: str, cells: Sequence[dict[str, Any]], now: flo
     LAST_PUBLICATION.labels(aggregate).set(now)
     pending = _pending.pop(aggregate, None)
     if pending:
-        histogram = INCLUSION_DELAY.labels(aggregate)
         for cs, n in pending.items():
-            delay = max(0.0, now - cs / 100)
-            for _ in range(n):
-                histogram.observe(delay)
+            INCLUSION_DELAY.observe(aggregate, max(0.0, now - cs / 100), n)
 
 
 # --- read when scraped: events in and out, lag, the decision cache ------------------------

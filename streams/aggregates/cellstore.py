@@ -66,27 +66,46 @@ class CellStore:
         self.dirty = set(self.cells)
 
     def replace(self, subject: str, new: Mapping[str, Mapping[str, Any]]) -> set[str]:
-        """Make ``new`` the subject's contributions; returns the entries changed."""
+        """Make ``new`` the subject's contributions; returns the entries changed.
+
+        The stream calls this for every changed child of every batch, for a few dozen
+        cells each: hence the local names and the record keys looked up once per call.
+        """
         sub = subject[:SUBJECT_CHARS]
-        old = self.subjects.get(sub, {})
+        old = self.subjects.get(sub)
         empty: Mapping[str, Any] = {}
-        changed_cells = [
-            c for c in old.keys() | new.keys() if old.get(c, empty) != new.get(c, empty)
-        ]
+        if old:
+            changed_cells = [
+                c for c in old.keys() | new.keys() if old.get(c, empty) != new.get(c, empty)
+            ]
+        else:
+            old, changed_cells = empty, list(new)
+        cells, summaries, dirty = self.cells, self._summaries, self.dirty
+        record_key = self.record_key
         keys: dict[str, int] = {}  # the members' record keys, looked up once per call
         for cell in changed_cells:
-            members = self.cells.setdefault(cell, {})
-            leaving = {m: members.pop(m) for m in old.get(cell, empty) if m in members}
-            coming = new.get(cell, empty)
+            members = cells.get(cell)
+            if members is None:
+                members = cells[cell] = {}
+            summary = summaries.get(cell)  # None: made afresh at the next summaries()
+            dirty.add(cell)
+            for member in old.get(cell, empty):
+                values = members.pop(member, None)
+                if values is not None and summary is not None:
+                    key = keys.get(member)
+                    if key is None:
+                        key = keys[member] = record_key(member)
+                    summary.remove_member(values, key)
+            coming = new.get(cell)
+            if not coming:
+                continue
             members.update(coming)
-            self.dirty.add(cell)
-            summary = self._summaries.get(cell)
-            if summary is None:
-                continue  # made afresh at the next summaries()
-            for member, values in leaving.items():
-                summary.remove_member(values, self._key(member, keys))
-            for member, values in coming.items():
-                summary.add_member(values, self._key(member, keys))
+            if summary is not None:
+                for member, values in coming.items():
+                    key = keys.get(member)
+                    if key is None:
+                        key = keys[member] = record_key(member)
+                    summary.add_member(values, key)
         if new:
             self.subjects[sub] = dict(new)  # member values are never changed in place
         else:
@@ -95,19 +114,13 @@ class CellStore:
             return set()
         if self.by_cell:
             for cell in changed_cells:
-                self.entries[cell] = self.cells[cell]
+                self.entries[cell] = cells[cell]
             return set(changed_cells)
         entry = dict.fromkeys(self.entries.get(sub, empty), {})  # cells it left stay known
         entry.update(dict.fromkeys(changed_cells, {}))
-        entry.update(self.subjects.get(sub, empty))
+        entry.update(new)
         self.entries[sub] = entry
         return {sub}
-
-    def _key(self, member: str, known: dict[str, int]) -> int:
-        key = known.get(member)
-        if key is None:
-            key = known[member] = self.record_key(member)
-        return key
 
     def reconcile(self, contributions: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> set[str]:
         """Make the store hold exactly these subjects' contributions (subject -> cell ->

@@ -17,7 +17,7 @@ Used alike by the stream processors (machinery.py) and by the batch recomputatio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, cast
@@ -51,6 +51,9 @@ class AggregateSpec:
     fact: Callable[[str, Mapping[str, Any]], dict[str, Any] | None]
     cells: Callable[[Facts], Iterable[Contribution]]
     shards: int = 0  # table entries of the cells: 0 one per subject, 1 one per cell
+    # What ``cells`` reads of the facts, when that is much less than the facts and often
+    # the same across subjects: the cells' values are then remembered per shape.
+    shape: Callable[[Facts], Hashable] | None = None
     withdrawals: bool = True  # honours subject_withdrawn (every aggregate of shared events)
     doc: str = ""
 
@@ -191,21 +194,50 @@ def contributions(
     if not facts:
         return out
     sub = subject[:SUBJECT_CHARS]
+    for key, unit, values in _cell_values(spec, facts):
+        member = sub if unit is None else f"{sub}:{unit}"
+        cell = out.get(key)
+        if cell is None:
+            out[key] = {member: values}  # values shared by totals: never changed in place
+        else:
+            cell[member] = values
+    return out
+
+
+SHAPES_KEPT = 4096  # per aggregate; forgotten all at once when full
+
+
+@cache
+def _shapes(spec: AggregateSpec) -> dict[Hashable, list[tuple[str, str | None, dict[str, Any]]]]:
+    return {}
+
+
+def _cell_values(spec: AggregateSpec, facts: Facts) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """(cell key, unit, values) of the facts, each unit once per cell (its values added up)."""
+    if spec.shape is None:
+        return _computed(spec, facts)
+    shape = spec.shape(facts)
+    known = _shapes(spec)
+    found = known.get(shape)
+    if found is None:
+        if len(known) >= SHAPES_KEPT:
+            known.clear()
+        found = known[shape] = _computed(spec, facts)
+    return found
+
+
+def _computed(spec: AggregateSpec, facts: Facts) -> list[tuple[str, str | None, dict[str, Any]]]:
     tables = _tables(spec)
+    merged: dict[tuple[str, str | None], dict[str, Any]] = {}
     for table, dims, unit, values in spec.cells(facts):
         values = {k: v for k, v in values.items() if v}
         if not values:
             continue
-        member = sub if unit is None else f"{sub}:{unit[:SUBJECT_CHARS]}"
+        short = None if unit is None else unit[:SUBJECT_CHARS]
         for key in tables[table].cell_keys(tuple(dims)):
-            cell = out.get(key)
-            if cell is None:
-                out[key] = {member: values}  # shared by its totals: never changed in place
-            elif member in cell:  # one member twice in a cell (and in totals): add up
-                cell[member] = _added(cell[member], values)
-            else:
-                cell[member] = values
-    return out
+            was = merged.get((key, short))  # one member twice in a cell (and totals): add up
+            merged[key, short] = values if was is None else _added(was, values)
+    return [(key, unit, values) for (key, unit), values in merged.items()]
 
 
 @cache

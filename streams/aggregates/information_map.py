@@ -26,7 +26,7 @@ earlier decisions and never counts twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from functools import cache
 from typing import Any
 
@@ -168,6 +168,15 @@ def _reason(entry: Mapping[str, Any], cat: str) -> str:
     return NOT_LISTED
 
 
+def shape(facts: Facts) -> Hashable:
+    """All that cells() reads: an event's entries differ only in their ids and times, and
+    most events of a type are shared alike."""
+    return tuple(
+        (f["et"], f["p"], tuple(f["rel"]), tuple(f["col"]), tuple(f.get("why", {}).items()))
+        for f in facts.values()
+    )
+
+
 def cells(facts: Facts) -> Iterable[Contribution]:
     entries = list(facts.values())
     if not entries:
@@ -194,6 +203,7 @@ SPEC = AggregateSpec(
     tables=(COLLECTED, RECEIVED),
     fact=fact,
     cells=cells,
+    shape=shape,
     withdrawals=False,
     doc="What information is collected, which purposes receive it, and what never reaches "
     "strategic reporting, with the policy's reason; computed from the ledger.",

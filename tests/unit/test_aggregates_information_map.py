@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
-from streams.aggregates import cellstore
+from streams.aggregates import cellstore, engine
 from streams.aggregates import information_map as im
 from streams.aggregates.synthetic import Synth, ledger_entries
 from tests.unit.test_aggregates_engine import key
@@ -106,3 +107,23 @@ def test_the_map_of_a_synthetic_la_follows_the_policy_data():
     assert 0 < own_words.value("sr") < own_words.value("n")  # redacted only with consent
     names = summaries["collected|case_management.person_registered|identifiers|no"]
     assert names.value("n") > 0 and names.value("sr") == 0  # names never reach it
+
+
+def test_contributions_remembered_per_shape_equal_those_worked_out_afresh():
+    """Events alike but for their reason, outcome or fields must not share remembered cells."""
+    plain = dataclasses.replace(im.SPEC, shape=None)
+    engine._shapes(im.SPEC).clear()  # what earlier tests left
+    entries = [e for _, e in ledger_entries(Synth(seed=6).population(60))]
+    for i, reason in enumerate(["the person objects; x", "no consent; y", "no"] * 3):
+        withheld = ["themes"] if i % 2 else ["text", "themes"]
+        entries.append(
+            entry(f"d{i}", "strategic_reporting", "NOT_SHARED", withheld=withheld, reason=reason)
+        )
+        entries.append(entry(f"d{i}", "safeguarding", transformed=[("themes", "keep")]))
+    states: dict = {}
+    for e in entries:
+        states[e["event_id"]] = engine.apply(im.SPEC, states.get(e["event_id"]), "ledger", e)
+    for subject, state in states.items():
+        remembered = engine.contributions(im.SPEC, subject, state)
+        assert remembered == engine.contributions(plain, subject, state), subject
+    assert len(engine._shapes(im.SPEC)) < len(states) / 2  # most events are alike

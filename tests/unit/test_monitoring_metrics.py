@@ -8,7 +8,7 @@ from collections import Counter
 from types import SimpleNamespace
 
 from kafka import TopicPartition
-from prometheus_client import REGISTRY
+from prometheus_client import REGISTRY, CollectorRegistry, Histogram
 
 from connectors.common import metrics as connector_metrics
 from deploy.observability import Endpoint
@@ -134,6 +134,31 @@ def test_a_publication_counts_cells_suppressions_and_inclusion_delays():
     assert value("chorus_aggregate_last_publication_timestamp_seconds", aggregate="unit_agg") == now
     metrics.record_publication("unit_agg", [], now + 1)  # observed once only
     assert value(f"{delay}_count", aggregate="unit_agg") == 3
+
+
+def test_inclusion_delays_in_bulk_match_prometheus_histogram_observed_one_by_one():
+    delays = [0.0, 0.25, 0.26, 1.0, 2.999, 3.0, 4.2, 1800.0, 1800.5, 7200.0]
+    counts = [1, 3, 2, 5, 1, 4, 2, 1, 2, 3]
+    bulk = metrics.InclusionDelays()
+    reference = CollectorRegistry()
+    one_by_one = Histogram(
+        bulk.name, bulk.doc, ["aggregate"], buckets=bulk.buckets, registry=reference
+    )
+    for delay, n in zip(delays, counts, strict=True):
+        bulk.observe("unit_bulk", delay, n)
+        for _ in range(n):
+            one_by_one.labels("unit_bulk").observe(delay)
+    ours = CollectorRegistry()
+    ours.register(bulk)
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for metric in reference.collect()
+        for s in metric.samples
+        if not s.name.endswith("_created")
+    }
+    assert len(samples) == len(bulk.buckets) + 3  # buckets, +Inf, count and sum
+    for (name, labels), expected in samples.items():
+        assert ours.get_sample_value(name, dict(labels)) == expected, (name, labels)
 
 
 def test_the_worker_collector_reads_faust_and_the_policy_client_when_scraped():
