@@ -148,13 +148,13 @@ _MAX_PENDING = 100_000  # distinct centiseconds kept per aggregate while nothing
 _pending: dict[str, Tally[int]] = {}
 
 
-def taken_in(aggregate: str, timestamps: Iterable[float]) -> None:
-    """The cells took in events with these Kafka timestamps (seconds); the next publication
-    observes their inclusion delays (kept to the centisecond, with counts)."""
+def taken_in(aggregate: str, timestamps_ms: Iterable[int]) -> None:
+    """The cells took in events with these Kafka timestamps (milliseconds); the next
+    publication observes their inclusion delays (kept to the centisecond, with counts)."""
     pending = _pending.setdefault(aggregate, Tally())
     if len(pending) >= _MAX_PENDING:
         return
-    pending.update(int(t * 100) for t in timestamps if t)
+    pending.update([t // 10 for t in timestamps_ms if t])
 
 
 def record_publication(aggregate: str, cells: Sequence[dict[str, Any]], now: float) -> None:

@@ -25,5 +25,5 @@ class Pseudonymiser:
 
     def pseudonym(self, purpose: str, kind: str, value: str) -> str:
         """The pseudonym of `value` (of kind person, record, ...) for `purpose`."""
-        mac = hmac.new(self._key(purpose), f"{kind}:{value}".encode(), hashlib.sha256)
-        return mac.hexdigest()[:32]
+        # hmac.digest: the one-shot form of hmac.new(...).hexdigest(), the same bytes, faster
+        return hmac.digest(self._key(purpose), f"{kind}:{value}".encode(), "sha256").hex()[:32]

@@ -194,14 +194,36 @@ def contributions(
     if not facts:
         return out
     sub = subject[:SUBJECT_CHARS]
-    for key, unit, values in _cell_values(spec, facts):
+    if spec.shape is None:
+        _fill(out, spec, facts, sub)
+        return out
+    for key, unit, values in _remembered(spec, facts):
         member = sub if unit is None else f"{sub}:{unit}"
         cell = out.get(key)
         if cell is None:
-            out[key] = {member: values}  # values shared by totals: never changed in place
+            out[key] = {member: values}  # values shared by subjects alike: never changed
         else:
             cell[member] = values
     return out
+
+
+def _fill(
+    out: dict[str, dict[str, dict[str, Any]]], spec: AggregateSpec, facts: Facts, sub: str
+) -> None:
+    tables = _tables(spec)
+    for table, dims, unit, values in spec.cells(facts):
+        values = {k: v for k, v in values.items() if v}
+        if not values:
+            continue
+        member = sub if unit is None else f"{sub}:{unit[:SUBJECT_CHARS]}"
+        for key in tables[table].cell_keys(tuple(dims)):
+            cell = out.get(key)
+            if cell is None:
+                out[key] = {member: values}  # shared by its totals: never changed in place
+            elif member in cell:  # one member twice in a cell (and in totals): add up
+                cell[member] = _added(cell[member], values)
+            else:
+                cell[member] = values
 
 
 SHAPES_KEPT = 4096  # per aggregate; forgotten all at once when full
@@ -212,32 +234,23 @@ def _shapes(spec: AggregateSpec) -> dict[Hashable, list[tuple[str, str | None, d
     return {}
 
 
-def _cell_values(spec: AggregateSpec, facts: Facts) -> list[tuple[str, str | None, dict[str, Any]]]:
-    """(cell key, unit, values) of the facts, each unit once per cell (its values added up)."""
-    if spec.shape is None:
-        return _computed(spec, facts)
+def _remembered(spec: AggregateSpec, facts: Facts) -> list[tuple[str, str | None, dict[str, Any]]]:
+    """(cell key, unit, values) of facts of this shape, each unit once per cell."""
+    assert spec.shape is not None
     shape = spec.shape(facts)
     known = _shapes(spec)
     found = known.get(shape)
     if found is None:
         if len(known) >= SHAPES_KEPT:
             known.clear()
-        found = known[shape] = _computed(spec, facts)
+        cells: dict[str, dict[str, dict[str, Any]]] = {}
+        _fill(cells, spec, facts, "")
+        found = known[shape] = [
+            (key, member.split(":", 1)[1] if member else None, values)
+            for key, members in cells.items()
+            for member, values in members.items()
+        ]
     return found
-
-
-def _computed(spec: AggregateSpec, facts: Facts) -> list[tuple[str, str | None, dict[str, Any]]]:
-    tables = _tables(spec)
-    merged: dict[tuple[str, str | None], dict[str, Any]] = {}
-    for table, dims, unit, values in spec.cells(facts):
-        values = {k: v for k, v in values.items() if v}
-        if not values:
-            continue
-        short = None if unit is None else unit[:SUBJECT_CHARS]
-        for key in tables[table].cell_keys(tuple(dims)):
-            was = merged.get((key, short))  # one member twice in a cell (and totals): add up
-            merged[key, short] = values if was is None else _added(was, values)
-    return [(key, unit, values) for (key, unit), values in merged.items()]
 
 
 @cache

@@ -332,7 +332,7 @@ class Intake:
         for partition, entries in by_partition.items():
             acks += await send_batches(self.producer, topic, partition, entries)
         acks += await self._write_cells(h, touched)
-        metrics.taken_in(h.spec.name, (messages[i].timestamp / 1000 for i, *_ in items))
+        metrics.taken_in(h.spec.name, [messages[item[0]].timestamp for item in items])
         return acks
 
     async def _write_cells(self, h: Held, touched: set[str]) -> list[asyncio.Future]:

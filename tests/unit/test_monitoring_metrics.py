@@ -117,7 +117,7 @@ def cell(*statuses: str) -> dict:
 
 def test_a_publication_counts_cells_suppressions_and_inclusion_delays():
     now = time.time()
-    stamps = [now - 2.0, now - 2.0, now - 40.0]
+    stamps = [int((now - 2.0) * 1000), int((now - 2.0) * 1000), int((now - 40.0) * 1000)]
     metrics.taken_in("unit_agg", stamps)
     cells = [cell("PUBLISHED"), cell("SUPPRESSED", "SUPPRESSED"), cell("PUBLISHED", "SUPPRESSED")]
     metrics.record_publication("unit_agg", cells, now)
