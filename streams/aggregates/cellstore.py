@@ -36,37 +36,31 @@ def split_cell_key(spec: AggregateSpec, key: str) -> tuple[Table, tuple[str, ...
 class CellStore:
     """Every cell's members and their values, and each subject's current contributions.
 
-    ``entries`` mirrors the changelog ``<app>-<aggregate>-cells-changelog``. With ``shards`` 1
-    an entry is a cell: cell key -> {member: values}. With ``shards`` 0 (the
-    default) an entry is a subject: subject -> {cell: {member: values}}, so a
-    batch writes one entry per child whatever the size of the cells; a cell the
-    child left stays in its entry as {}, so a cell that had members and has none
-    is still known (and published as zero) after a restart. ``cells`` and
-    ``subjects`` are rebuilt from ``entries``.
+    Everything here follows from the subjects' facts (their contributions) but one
+    thing: which cells have ever had members. A cell every member left stays, and
+    is published as a true zero, so a subscriber never keeps a stale figure. The
+    stream keeps those cell keys in the compacted ``<app>-<aggregate>-cell-keys-changelog``
+    (replace() returns the cells it made), and after a restart loads them (load())
+    before the subjects' contributions are put back (reconcile()).
     """
 
     spec: AggregateSpec
     record_key: Callable[[str], int]
-    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     cells: dict[str, dict[str, Any]] = field(default_factory=dict)
     subjects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)  # cell keys changed since the last summary
     touched: set[str] = field(default_factory=set)  # tables with cells summarised anew
     _summaries: dict[str, Summary] = field(default_factory=dict)
 
-    @property
-    def by_cell(self) -> bool:
-        return self.spec.shards == 1
-
-    def load(self, entries: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
-        """Rebuild from stored entries (after recovery)."""
-        self.entries = {k: dict(v) for k, v in entries if v is not None}
-        self.cells, self.subjects = cells_of_entries(self.by_cell, self.entries)
+    def load(self, cell_keys: Iterable[str]) -> None:
+        """Start again from these known cells, empty (after recovery: reconcile() next)."""
+        self.cells = {key: {} for key in cell_keys}
+        self.subjects = {}
         self._summaries = {}
         self.dirty = set(self.cells)
 
     def replace(self, subject: str, new: Mapping[str, Mapping[str, Any]]) -> set[str]:
-        """Make ``new`` the subject's contributions; returns the entries changed.
+        """Make ``new`` the subject's contributions; returns the cells made (new cell keys).
 
         The stream calls this for every changed child of every batch, for a few dozen
         cells each: hence the local names and the record keys looked up once per call.
@@ -83,10 +77,12 @@ class CellStore:
         cells, summaries, dirty = self.cells, self._summaries, self.dirty
         record_key = self.record_key
         keys: dict[str, int] = {}  # the members' record keys, looked up once per call
+        made: set[str] = set()
         for cell in changed_cells:
             members = cells.get(cell)
             if members is None:
                 members = cells[cell] = {}
+                made.add(cell)
             summary = summaries.get(cell)  # None: made afresh at the next summaries()
             dirty.add(cell)
             for member in old.get(cell, empty):
@@ -110,30 +106,20 @@ class CellStore:
             self.subjects[sub] = dict(new)  # member values are never changed in place
         else:
             self.subjects.pop(sub, None)
-        if not changed_cells:
-            return set()
-        if self.by_cell:
-            for cell in changed_cells:
-                self.entries[cell] = cells[cell]
-            return set(changed_cells)
-        entry = dict.fromkeys(self.entries.get(sub, empty), {})  # cells it left stay known
-        entry.update(dict.fromkeys(changed_cells, {}))
-        entry.update(new)
-        self.entries[sub] = entry
-        return {sub}
+        return made
 
     def reconcile(self, contributions: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> set[str]:
         """Make the store hold exactly these subjects' contributions (subject -> cell ->
-        member -> values); returns the entries changed. After a restore, this repairs cells
-        that a crash left behind the subjects' states."""
+        member -> values); returns the cells made. After a restore (load()), this puts the
+        subjects' contributions back into the known cells."""
         wanted = {s[:SUBJECT_CHARS]: c for s, c in contributions.items()}
-        changed: set[str] = set()
+        made: set[str] = set()
         for sub in [s for s in self.subjects if s not in wanted]:
-            changed |= self.replace(sub, {})
+            made |= self.replace(sub, {})
         for sub, contrib in wanted.items():
             if self.subjects.get(sub, {}) != contrib:
-                changed |= self.replace(sub, contrib)
-        return changed
+                made |= self.replace(sub, contrib)
+        return made
 
     def summaries(self) -> dict[str, Summary]:
         """cell key -> summary. A cell's summary is kept up to date as members come and go
@@ -159,27 +145,6 @@ class CellStore:
     def counts(self) -> dict[str, int]:
         """Each cell's number of members (the raw count before disclosure control)."""
         return {c: len(m) for c, m in self.cells.items()}
-
-
-def cells_of_entries(
-    by_cell: bool, entries: Mapping[str, Mapping[str, Any]]
-) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, dict[str, Any]]]]:
-    """(cells, subjects) from the entries of a ``<app>-<aggregate>-cells-changelog``."""
-    cells: dict[str, dict[str, Any]] = {}
-    subjects: dict[str, dict[str, dict[str, Any]]] = {}
-    if by_cell:
-        for cell, members in entries.items():
-            cells[cell] = dict(members)
-            for member, values in members.items():
-                sub = member.split(":", 1)[0]
-                subjects.setdefault(sub, {}).setdefault(cell, {})[member] = values
-        return cells, subjects
-    for sub, contributed in entries.items():
-        for cell, members in contributed.items():
-            cells.setdefault(cell, {}).update(members)
-            if members:
-                subjects.setdefault(sub, {})[cell] = dict(members)
-    return cells, subjects
 
 
 def by_table(

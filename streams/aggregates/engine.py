@@ -50,7 +50,6 @@ class AggregateSpec:
     tables: tuple[Table, ...]
     fact: Callable[[str, Mapping[str, Any]], dict[str, Any] | None]
     cells: Callable[[Facts], Iterable[Contribution]]
-    shards: int = 0  # table entries of the cells: 0 one per subject, 1 one per cell
     # What ``cells`` reads of the facts, when that is much less than the facts and often
     # the same across subjects: the cells' values are then remembered per shape.
     shape: Callable[[Facts], Hashable] | None = None

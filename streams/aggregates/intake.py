@@ -13,14 +13,15 @@ to EVENT_BATCH messages at a time, and keeps what faust tables would guarantee:
   worker of the same app makes both wait, and says so in its log).
 - For each aggregate, each subject's state (engine.apply: the facts the aggregate
   keeps) in memory and in the compacted changelog
-  ``<app id>-<aggregate>-contributions-changelog``, and the cells
-  (cellstore.CellStore) in memory and in the compacted
-  ``<app id>-<aggregate>-cells-changelog`` (JSON keys and values, as a faust
-  table's). A child's new contributions replace its old ones in the cells
-  exactly, so a replayed event changes nothing.
-- On every assignment both are restored from their changelogs, and the cells are
-  reconciled with the states (a crash between the two writes leaves nothing
-  behind), before the next batch is applied.
+  ``<app id>-<aggregate>-contributions-changelog``; the cells
+  (cellstore.CellStore), which follow from the states, in memory, and the keys of
+  the cells ever made in the compacted ``<app id>-<aggregate>-cell-keys-changelog``
+  (so a cell every member left is still published as zero after a restart). JSON
+  keys and values, as a faust table's. A child's new contributions replace its
+  old ones in the cells exactly, so a replayed event changes nothing.
+- On every assignment both are restored from their changelogs, and the states'
+  contributions are put back into the known cells before the next batch is
+  applied.
 - A batch's offsets are committed only after its changelog entries and dead
   letters are acknowledged by the broker (acks=all, idempotent producer): at
   least once. A revocation waits for the batch in hand.
@@ -63,9 +64,9 @@ def changelog_topic(app_id: str, aggregate: str) -> str:
     return f"{app_id}-{aggregate}-contributions-changelog"
 
 
-def cells_topic(app_id: str, aggregate: str) -> str:
-    """The cells of an aggregate (cellstore.CellStore.entries)."""
-    return f"{app_id}-{aggregate}-cells-changelog"
+def cell_keys_topic(app_id: str, aggregate: str) -> str:
+    """The keys of the cells an aggregate has made (a cell once made stays)."""
+    return f"{app_id}-{aggregate}-cell-keys-changelog"
 
 
 def group_id(app_id: str) -> str:
@@ -124,7 +125,7 @@ class Intake:
             for h in self.held
             for name in (
                 changelog_topic(self.app_id, h.spec.name),
-                cells_topic(self.app_id, h.spec.name),
+                cell_keys_topic(self.app_id, h.spec.name),
             )
         ]
 
@@ -212,7 +213,8 @@ class Intake:
         return not missing
 
     async def _restore(self) -> None:
-        """States and cells from their changelogs (a fresh start each time), reconciled."""
+        """States and cell keys from their changelogs (a fresh start each time); the cells
+        from the states."""
         assigned = self.restore_pending or set()
         self.restore_pending = None
         self.committed.clear()
@@ -226,12 +228,12 @@ class Intake:
         targets: dict[str, tuple[Held, bool]] = {}
         for h in self.held:
             targets[changelog_topic(self.app_id, h.spec.name)] = (h, False)
-            targets[cells_topic(self.app_id, h.spec.name)] = (h, True)
+            targets[cell_keys_topic(self.app_id, h.spec.name)] = (h, True)
         entries: dict[str, dict[str, Any]] = {name: {} for name in targets}
         n = await self._read_changelogs(entries)
         for name, (h, is_cells) in targets.items():
             if is_cells:
-                h.store.load(entries[name].items())
+                h.store.load(entries[name])
             else:
                 h.states.update(entries[name])
         repaired = 0
@@ -239,13 +241,13 @@ class Intake:
             contributions = {
                 s: engine.contributions(h.spec, s, state) for s, state in h.states.items()
             }
-            touched = h.store.reconcile(contributions)
-            repaired += len(touched)
-            if acks := await self._write_cells(h, touched):
+            made = h.store.reconcile(contributions)  # cells a crash left unwritten
+            repaired += len(made)
+            if acks := await self._write_cells(h, made):
                 await asyncio.gather(*acks)
         log.info(
-            "intake: %d partition(s) assigned, %d changelog entries restored, %d cell entries "
-            "repaired",
+            "intake: %d partition(s) assigned, %d changelog entries restored, %d cell keys "
+            "written again",
             len(assigned),
             n,
             repaired,
@@ -321,32 +323,29 @@ class Intake:
         done = engine.step(h.spec, h.states.get, items)
         rejects += [(i, err, h.spec.name) for i, err in done.rejected]
         by_partition: dict[int, list[tuple[bytes, bytes, tuple]]] = defaultdict(list)
-        touched: set[str] = set()
+        made: set[str] = set()
         replace = h.store.replace
         for subject, (partition, state) in done.writes.items():
             h.states[subject] = state
             by_partition[partition].append((orjson.dumps(subject), orjson.dumps(state), ()))
-            touched |= replace(subject, done.changed[subject])
+            made |= replace(subject, done.changed[subject])
         topic = changelog_topic(self.app_id, h.spec.name)
         acks = []
         for partition, entries in by_partition.items():
             acks += await send_batches(self.producer, topic, partition, entries)
-        acks += await self._write_cells(h, touched)
+        acks += await self._write_cells(h, made)
         metrics.taken_in(h.spec.name, [messages[item[0]].timestamp for item in items])
         return acks
 
-    async def _write_cells(self, h: Held, touched: set[str]) -> list[asyncio.Future]:
-        """The cell entries ``touched`` (subjects, or cells with shards=1) on their changelog,
-        each key always in the same partition (by its CRC-32: compaction keeps one value)."""
+    async def _write_cells(self, h: Held, made: set[str]) -> list[asyncio.Future]:
+        """The keys of the cells ``made`` on their changelog, each key always in the same
+        partition (by its CRC-32: compaction keeps one value)."""
         assert self.producer is not None
         by_partition: dict[int, list[tuple[bytes, bytes | None, tuple]]] = defaultdict(list)
-        entries = h.store.entries
-        for key in touched:
-            value = entries.get(key)
+        for key in made:
             key_bytes = orjson.dumps(key)
-            body = None if value is None else orjson.dumps(value)
-            by_partition[zlib.crc32(key_bytes) % self.partitions].append((key_bytes, body, ()))
-        topic = cells_topic(self.app_id, h.spec.name)
+            by_partition[zlib.crc32(key_bytes) % self.partitions].append((key_bytes, b"1", ()))
+        topic = cell_keys_topic(self.app_id, h.spec.name)
         acks = []
         for partition, batch in by_partition.items():
             acks += await send_batches(self.producer, topic, partition, batch)

@@ -8,10 +8,11 @@
    ``<app>-<aggregate>-contributions-changelog``.
 2. After each batch the changed children's contributions to the cells are
    recomputed from their facts and replace their old ones in the cells
-   (cellstore.CellStore: each cell's members and their values), kept in memory
-   and in the compacted ``<app>-<aggregate>-cells-changelog``: applying a child's
-   contributions twice changes nothing. Offsets are committed only after the
-   broker acknowledged both changelogs' entries. The cells need every child, so
+   (cellstore.CellStore: each cell's members and their values), kept in memory:
+   applying a child's contributions twice changes nothing. The keys of new cells go
+   to the compacted ``<app>-<aggregate>-cell-keys-changelog`` (a cell every member
+   left is still published as zero after a restart). Offsets are committed only
+   after the broker acknowledged both changelogs' entries. The cells need every child, so
    one aggregates worker of an app holds every input partition (a second one
    makes both wait, and says why).
 3. On the publication cadence (ticks at fixed times, so a slow publication does

@@ -11,7 +11,7 @@ Two things, which can be combined:
    published as zero). Live workers may keep running; they compute the same
    values from the same log. ``--dry-run`` computes and reports without publishing.
 2. ``--reset-app APP_ID`` (workers of that app id stopped): empty the
-   aggregate's changelogs (its subjects' states and its cells), and move the
+   aggregate's changelogs (its subjects' states and its cell keys), and move the
    app's committed offsets on the aggregate's input topics back to the
    beginning, so the next worker start recomputes the live tables from the log.
    Other aggregates of the app reading the same topics re-read them too, and
@@ -200,7 +200,7 @@ def reset_app(
             t
             for t in (
                 intake.changelog_topic(app_id, spec.name),
-                intake.cells_topic(app_id, spec.name),
+                intake.cell_keys_topic(app_id, spec.name),
             )
             if t in present
         ]

@@ -41,6 +41,5 @@ SPEC = AggregateSpec(
     tables=(TABLE,),
     fact=referral_fact,
     cells=referral_cells,
-    shards=1,  # a table entry per cell, {referral: values}: small cells, as first tests read it
     doc="Referrals to children's social care per month, by CIN referral source.",
 )

@@ -26,6 +26,8 @@ from deploy.commands.worker import worker_command
 from deploy.topic_plan import planned_topics
 from schemas import topics
 from schemas.codec import Codec
+from streams.aggregates import engine, registry
+from streams.aggregates.cellstore import CellStore
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
@@ -234,10 +236,20 @@ class Namespace:
                 state[key] = json.loads(m.value)
         return state
 
+    def live_cells(self, worker: str, aggregate: str) -> CellStore:
+        """A worker's cells as its changelogs make them after a restart: the known cell
+        keys, and every child's contributions from its facts."""
+        spec = registry.aggregate(aggregate)
+        app = self.app_id(worker)
+        store = CellStore(spec, lambda member: 0)  # no summaries: record keys unused
+        store.load(self.table_state(app, f"{aggregate}-cell-keys"))
+        states = self.table_state(app, f"{aggregate}-contributions")
+        store.reconcile({s: engine.contributions(spec, s, st) for s, st in states.items()})
+        return store
+
     def raw_counts(self, worker: str, aggregate: str) -> dict[str, int]:
         """Each cell's true count before disclosure control: its number of member records."""
-        cells = self.table_state(self.app_id(worker), f"{aggregate}-cells")
-        return {k: len(v) for k, v in cells.items() if v}
+        return {k: n for k, n in self.live_cells(worker, aggregate).counts().items() if n}
 
     def latest_cells(self, aggregate: str) -> dict[str, dict[str, Any]]:
         cells: dict[str, dict[str, Any]] = {}

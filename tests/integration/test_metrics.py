@@ -94,7 +94,7 @@ def create_worker_topics(ns: Namespace, app_id: str) -> None:
     """
     tables = ["identity-links", "identity-persons", "gatekeeper-subjects"]
     for agg in registry.AGGREGATES:
-        tables += [f"{agg.name}-contributions", f"{agg.name}-cells"]
+        tables += [f"{agg.name}-contributions", f"{agg.name}-cell-keys"]
     compact = {"cleanup.policy": "compact"}
     admin = KafkaAdminClient(bootstrap_servers=ns.stack.bootstrap)
     try:

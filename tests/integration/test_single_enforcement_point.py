@@ -41,7 +41,7 @@ READERS_THAT_SEND = {
     "streams/aggregates/machinery.py": "reads strategic reporting share topics; sends only to "
     "chorus.agg.* topics",
     "streams/aggregates/intake.py": "reads strategic reporting share topics; sends only to "
-    "its own contributions and cells changelogs and the chorus.dlq.aggregate topic",
+    "its own contributions and cell keys changelogs and the chorus.dlq.aggregate topic",
     "streams/aggregates/rebuild.py": "re-reads strategic reporting share topics to recompute an "
     "aggregate; sends only to chorus.agg.*",
 }

@@ -17,9 +17,9 @@ In one run, on the real local stack, in a fresh topic namespace:
    /proc): the machine is shared, and CPU time varies less than wall time.
 2. Delay. With a worker already running, new events are produced at a steady
    rate. Each new referral is a probe: its delay is from its own timestamp to
-   the first publication after the cells changelog took it in (a cell whose
-   published value does not change is not sent again, so publications are
-   read as the cadence's ticks). p50 and p99 are printed beside the goal
+   the first publication after its fact was written (and so taken into the
+   cells; a cell whose published value does not change is not sent again, so
+   publications are read as the cadence's ticks). p50 and p99 are printed beside the goal
    (2 s + cadence).
 """
 
@@ -190,9 +190,7 @@ def expected_counts(events) -> dict[str, dict[str, int]]:
 
 
 def live_counts(ns: Namespace, app: str, name: str) -> dict[str, int]:
-    entries = ns.table_state(ns.app_id(app), f"{name}-cells")
-    cells, _ = cellstore.cells_of_entries(registry.aggregate(name).shards == 1, entries)
-    return {k: len(v) for k, v in cells.items() if v}
+    return {k: n for k, n in ns.live_cells(app, name).counts().items() if n}
 
 
 def intake_committed(ns: Namespace, app: str) -> int:
@@ -243,7 +241,7 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
     for log in logs:
         ns.poll(lambda log=log: b"Worker ready" in log.read_bytes() or None, 300, "ready")
     cpu_ready = sum(cpu_seconds(p.pid) for p in procs)
-    # Waiting reads one offset list a second: reading the cells changelogs while the
+    # Waiting reads one offset list a second: reading the changelogs while the
     # worker runs would take the CPU that the worker and the broker share on the machine.
     ns.poll(lambda: intake_committed(ns, "bench") >= n or None, 1800, "intake")
     for spec in registry.AGGREGATES:
@@ -263,22 +261,17 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
         for spec in registry.AGGREGATES
         for m in ns.read_all(f"{ns.app_id('bench')}-{spec.name}-contributions-changelog")
     ]
-    counted = [
-        m
-        for spec in registry.AGGREGATES
-        for m in ns.read_all(f"{ns.app_id('bench')}-{spec.name}-cells-changelog")
-    ]
     published = [
         m for name in topics.AGGREGATES for m in ns.read_all(topics.agg_topic(name, ns.prefix))
     ]
     first = min(m.timestamp for m in writes)
-    into_cells = n / ((max(m.timestamp for m in counted) - first) / 1000)
+    into_cells = n / ((max(m.timestamp for m in writes) - first) / 1000)
     rate = n / ((max(m.timestamp for m in published) - first) / 1000)
     print(
         f"aggregates end to end ({workers} worker(s), 6 aggregates, share topic to published "
         f"cells, cadence "
         f"{cadence:.0f}s): {rate:,.0f} events/s = {100 * rate / raw:.0f}% of the raw loop "
-        f"(goal >= 50%); into the cells changelogs: {into_cells:,.0f} events/s "
+        f"(goal >= 50%); into the cells (facts written): {into_cells:,.0f} events/s "
         f"= {100 * into_cells / raw:.0f}%"
     )
     deliveries = sum(
@@ -321,10 +314,10 @@ def delay(ns: Namespace, rate: float, seconds: float, seed: int, cadence: float)
         if et == "case_management.referral" and record in probe_keys:
             sent_at[record] = ts
     time.sleep(5 + 2 * cadence)  # the last probes reach a publication
-    applied: dict[str, int] = {}
-    for m in ns.read_all(f"{ns.app_id('bench')}-referrals_by_source-cells-changelog"):
-        for member in members_of(m.value):
-            record = member.split(":", 1)[-1]
+    applied: dict[str, int] = {}  # when the referral's fact was written, then in the cells
+    for m in ns.read_all(f"{ns.app_id('bench')}-referrals_by_source-contributions-changelog"):
+        for fact in facts_of(m.value):
+            record = fact.split(":", 1)[0]
             if record in sent_at and record not in applied:
                 applied[record] = m.timestamp
     ticks = sorted(
@@ -350,7 +343,7 @@ def delay(ns: Namespace, rate: float, seconds: float, seed: int, cadence: float)
     print(
         f"delay from an event's publication to its published cell at {rate:.0f} events/s "
         f"(cadence {cadence:.0f}s): p50 {p50:.2f}s, p99 {p99:.2f}s over {len(delays)} probes "
-        f"(goal p99 < {2 + cadence:.0f}s)\n  of which into the cells changelog: p50 {c50:.2f}s, "
+        f"(goal p99 < {2 + cadence:.0f}s)\n  of which into the cells: p50 {c50:.2f}s, "
         f"p99 {c99:.2f}s; the rest waits for the next publication"
     )
 
@@ -360,8 +353,9 @@ def percentiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
 
 
-def members_of(value: bytes | None) -> list[str]:
-    return list(json.loads(value or b"{}") or {})
+def facts_of(value: bytes | None) -> list[str]:
+    """The fact keys (``<record>:<event>``) of a subject's state on a contributions changelog."""
+    return list((json.loads(value or b"{}") or {}).get("f") or {})
 
 
 def main() -> None:

@@ -173,8 +173,9 @@ def test_summaries_kept_up_to_date_equal_summaries_made_afresh():
                 store.summaries()  # a publication between changes
         kept = store.summaries()
         afresh = cellstore.CellStore(spec, key(spec))
-        afresh.load(store.entries.items())
-        assert set(kept) >= set(afresh.cells)
+        afresh.load(store.cells)
+        afresh.reconcile(store.subjects)
+        assert set(kept) == set(afresh.cells)
         fresh = afresh.summaries()
         for cell in afresh.cells:
             assert as_published(kept[cell]) == as_published(fresh[cell]), (spec.name, cell)
@@ -185,15 +186,16 @@ def as_published(s: Summary) -> tuple:
     return s.sums, s.members, s.keys, sorted(s.statements, key=lambda st: (st["k"], st["t"]))
 
 
-def test_a_store_rebuilt_from_its_table_entries_behaves_the_same():
+def test_a_store_rebuilt_from_its_cell_keys_and_contributions_behaves_the_same():
     events = synthetic.Synth(seed=4).population(300)
     for spec in AGGREGATES:
         if spec.from_ledger:
             continue
         store = cellstore.recompute(spec, events, key(spec))
         again = cellstore.CellStore(spec, key(spec))
-        again.load(store.entries.items())
-        assert again.subjects == store.subjects
+        again.load(store.cells)
+        assert again.reconcile(store.subjects) == set()  # every cell was known
+        assert again.subjects == store.subjects and again.cells == store.cells
         rules = sdc.Rules()
         assert cellstore.published_cells(
             spec, again.summaries(), rules
@@ -214,8 +216,8 @@ def test_cells_do_not_depend_on_the_order_of_topics():
             if spec.from_ledger:
                 continue
             assert (
-                cellstore.recompute(spec, reordered, key(spec)).entries
-                == cellstore.recompute(spec, events, key(spec)).entries
+                cellstore.recompute(spec, reordered, key(spec)).cells
+                == cellstore.recompute(spec, events, key(spec)).cells
             )
 
 
@@ -295,30 +297,32 @@ def test_a_subscriber_comparing_publications_cannot_tell_which_cell_one_child_jo
 
 
 def test_a_cell_a_subject_left_stays_known_after_a_reload():
-    spec = BY_NAME["care_leavers"]  # one table entry per child
+    spec = BY_NAME["care_leavers"]
     a, b, c = (f"contact_outcomes|2025-H1|ZZ1|{age}" for age in ("17-18", "19-21", "ALL"))
     store = cellstore.CellStore(spec, key(spec))
-    store.replace("s1", {a: {"s1": {"n": 1}}, b: {"s1": {"n": 1}}})
-    changed = store.replace("s1", {a: {"s1": {"n": 1}}, c: {"s1": {"n": 2}}})
-    assert changed == {"s1"}
+    assert store.replace("s1", {a: {"s1": {"n": 1}}, b: {"s1": {"n": 1}}}) == {a, b}
+    made = store.replace("s1", {a: {"s1": {"n": 1}}, c: {"s1": {"n": 2}}})
+    assert made == {c}  # the cells made: their keys are what the stream writes down
     assert store.members() == {a: {"s1": {"n": 1}}, c: {"s1": {"n": 2}}}
-    assert store.entries["s1"][b] == {}  # the cell it left stays known, and shows zero
+    assert store.cells[b] == {}  # the cell it left stays known, and shows zero
     again = cellstore.CellStore(spec, key(spec))
-    again.load(store.entries.items())
+    again.load([a, b, c])
+    assert again.reconcile(store.subjects) == set()
     assert again.subjects == store.subjects and set(again.summaries()) == {a, b, c}
+    assert again.summaries()[b].value("n") == 0
 
 
-def test_reconciling_a_store_repairs_what_a_crash_left_behind_and_nothing_else():
+def test_reconciling_a_store_puts_the_contributions_back_and_returns_the_cells_it_made():
     spec = BY_NAME["care_leavers"]
     a, b = (f"contact_outcomes|2025-H1|ZZ1|{age}" for age in ("17-18", "19-21"))
     store = cellstore.CellStore(spec, key(spec))
-    store.replace("s1", {a: {"s1": {"n": 1}}})
-    store.replace("s2", {a: {"s2": {"n": 1}}})  # a subject whose state is gone
-    store.replace("s3", {b: {"s3": {"n": 1}}})
+    store.load([a])  # b's key was never written down: a crash before its write
     wanted = {"s1": {a: {"s1": {"n": 1}}}, "s3": {b: {"s3": {"n": 2}}}, "s4": {}}
-    assert store.reconcile(wanted) == {"s2", "s3"}
+    assert store.reconcile(wanted) == {b}
     assert store.members() == {a: {"s1": {"n": 1}}, b: {"s3": {"n": 2}}}
     assert store.reconcile(wanted) == set()
+    assert store.reconcile({"s1": wanted["s1"]}) == set()  # s3 is gone: b stays, empty
+    assert store.counts() == {a: 1, b: 0}
 
 
 def test_a_cells_keys_name_it_and_each_margin_total_it_counts_in():

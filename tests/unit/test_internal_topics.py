@@ -18,10 +18,10 @@ def test_every_table_changelog_is_listed_compacted_where_faust_compacts(tmp_path
     for table in ("identity-links", "identity-persons", "gatekeeper-subjects"):
         assert found[f"unit-app-{table}-changelog"].config["cleanup.policy"] == "compact"
     for spec in registry.AGGREGATES:
-        for kind in ("cells", "contributions"):
+        for kind in ("cell-keys", "contributions"):
             changelog = found[f"unit-app-{spec.name}-{kind}-changelog"]
             assert changelog.config["cleanup.policy"] == "compact"
-    assert not [name for name in found if name.endswith("-deltas")]
+    assert not [name for name in found if name.endswith(("-deltas", "-cells-changelog"))]
     assert {t.partitions for t in found.values()} == {4}
 
 
