@@ -29,6 +29,7 @@ The cell key is an integer in ``[0, 2**64)`` (the sum of record keys modulo
 from __future__ import annotations
 
 import math
+from collections import deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -311,10 +312,10 @@ def secondary_suppression(
         chosen.add(ref)
         return [ref]
 
-    pending = sorted(range(len(ordered)))  # every line once; then those a suppression touched
+    pending = deque(range(len(ordered)))  # every line once; then those a suppression touched
     queued = set(pending)
     while pending:
-        i = pending.pop(0)
+        i = pending.popleft()
         queued.discard(i)
         refs = refs_of[i]
         if sum(1 for r in refs if r in suppressed and values.get(r, 0) > 0) != 1:

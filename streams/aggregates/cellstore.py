@@ -26,10 +26,22 @@ from streams.aggregates.publication import Summary, Table, publish_table
 
 
 def split_cell_key(spec: AggregateSpec, key: str) -> tuple[Table, tuple[str, ...]]:
-    parts = tuple(key.split("|"))
-    if len(spec.tables) == 1 and not spec.tables[0].key_prefix:
-        return spec.tables[0], parts
-    return spec.table(parts[0]), parts[1:]
+    """A cell key's table and dimensions (remembered: each publication reads every key)."""
+    known = _split_keys(spec)
+    found = known.get(key)
+    if found is None:
+        parts = tuple(key.split("|"))
+        if len(spec.tables) == 1 and not spec.tables[0].key_prefix:
+            found = spec.tables[0], parts
+        else:
+            found = spec.table(parts[0]), parts[1:]
+        known[key] = found
+    return found
+
+
+@cache
+def _split_keys(spec: AggregateSpec) -> dict[str, tuple[Table, tuple[str, ...]]]:
+    return {}  # a cell once made stays: as many keys as cells
 
 
 @dataclass
