@@ -242,6 +242,7 @@ class Intake:
                 s: engine.contributions(h.spec, s, state) for s, state in h.states.items()
             }
             made = h.store.reconcile(contributions)  # cells a crash left unwritten
+            h.store.summaries()  # now, not in the first publication's hold on the intake
             repaired += len(made)
             if acks := await self._write_cells(h, made):
                 await asyncio.gather(*acks)
