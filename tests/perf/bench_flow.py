@@ -58,10 +58,10 @@ def main() -> None:
         took = time.perf_counter() - started
         print(f"worker: start to exact counts {took:.1f}s (includes start-up)")
         shared = ns.read_all(topics.share_topic("strategic_reporting", "referral", ns.prefix))
-        cells = ns.read_all(f"{ns.app_id('bench')}-{AGG}-contributions-changelog")
+        facts = ns.read_all(f"{ns.app_id('bench')}-{AGG}-contributions-changelog")
         first = min(m.timestamp for m in shared)
         gate_s = (max(m.timestamp for m in shared) - first) / 1000
-        flow_s = (max(m.timestamp for m in cells) - first) / 1000
+        flow_s = (max(m.timestamp for m in facts) - first) / 1000
         n = len(shared)
         print(f"gatekeeper: {n} events in {gate_s:.2f}s = {n / gate_s:,.0f} events/s (OPA, cached)")
         print(f"flow: {n} events shared and counted in {flow_s:.2f}s = {n / flow_s:,.0f} events/s")
