@@ -239,15 +239,12 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
         print(f"faust agent that only counts them (faust's own ceiling): {ceiling:,.0f} events/s")
     expected = expected_counts(events)
     workers = 1  # one aggregates worker per app id (deploy/OPERATIONS.md)
-    logs = [tmp / f"worker-{i}" / "worker.log" for i in range(workers)]
-    procs = []
-    for log in logs:  # each in its own directory: its own state
-        log.parent.mkdir()
-        procs.append(start_aggregates(ns, "bench", log, publish_interval=cadence))
+    log = tmp / "worker-0" / "worker.log"
+    log.parent.mkdir()
+    proc = start_aggregates(ns, "bench", log, publish_interval=cadence)
     began = time.perf_counter()
-    for log in logs:
-        ns.poll(lambda log=log: b"Worker ready" in log.read_bytes() or None, 300, "ready")
-    cpu_ready = sum(cpu_seconds(p.pid) for p in procs)
+    ns.poll(lambda: b"Worker ready" in log.read_bytes() or None, 300, "ready")
+    cpu_ready = cpu_seconds(proc.pid)
     # Waiting reads one offset list a second: reading the changelogs while the
     # worker runs would take the CPU that the worker and the broker share on the machine.
     ns.poll(lambda: intake_committed(ns, "bench") >= n or None, 1800, "intake")
@@ -257,7 +254,7 @@ def throughput(ns: Namespace, tmp: Path, events, cadence: float) -> None:
             1800,
             spec.name,
         )
-    cpu_used = sum(cpu_seconds(p.pid) for p in procs) - cpu_ready
+    cpu_used = cpu_seconds(proc.pid) - cpu_ready
     time.sleep(3 * cadence)  # the publication after the last change
     print(
         f"{workers} worker(s): start to exact cells {time.perf_counter() - began:.0f}s "
