@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import orjson
 
 SHARING_PACKAGE = "chorus.sharing"
 #: Top-level data key where `chorus policy push` records the revision it loads. While a
@@ -140,7 +141,9 @@ class PolicyClient:
         url = f"{self._base}/v1/{path}"
         try:
             async with session.request(method, url, json=body) as resp:
-                answer = await resp.json(content_type=None)
+                # orjson: the policies' listing carries their syntax trees (about 0.5 MB),
+                # read at every revision check; the standard library parses it 5x slower
+                answer = await resp.json(content_type=None, loads=orjson.loads)
                 if resp.status != 200:
                     message = (answer or {}).get("message", "") if isinstance(answer, dict) else ""
                     raise PolicyError(

@@ -7,7 +7,7 @@ Used alike by the stream processors (machinery.py) and by `chorus agg rebuild`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -16,6 +16,9 @@ from streams import disclosure as sdc
 from streams.aggregates.engine import (
     SUBJECT_CHARS,
     AggregateSpec,
+    Contributions,
+    Shape,
+    Shaped,
     apply,
     contributions,
     decoded_name,
@@ -45,8 +48,25 @@ def _split_keys(spec: AggregateSpec) -> dict[str, tuple[Table, tuple[str, ...]]]
 
 
 @dataclass
+class _Pending:
+    """How the subjects of one shape changed since the cells were last brought up to date:
+    how many came (less those that left), and their record keys added up per unit."""
+
+    shape: Shape
+    n: int = 0
+    keys: dict[str | None, int] = field(default_factory=dict)
+
+
+@dataclass
 class CellStore:
-    """Every cell's members and their values, and each subject's current contributions.
+    """Every cell's summary, and each subject's current contributions.
+
+    A cell's members are known from the subjects' contributions, so a cell keeps only
+    its :class:`Summary`, brought up to date as members come and go: a publication
+    costs what changed, not the size of the cells. For an aggregate with a shape, the
+    subjects of each shape are counted (with their record keys added up), and the
+    cells follow those counts at the next summaries(), once per shape, however many
+    subjects came and went.
 
     Everything here follows from the subjects' facts (their contributions) but one
     thing: which cells have ever had members. A cell every member left stays, and
@@ -58,69 +78,92 @@ class CellStore:
 
     spec: AggregateSpec
     record_key: Callable[[str], int]
-    cells: dict[str, dict[str, Any]] = field(default_factory=dict)
-    subjects: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    subjects: dict[str, Contributions] = field(default_factory=dict)
     dirty: set[str] = field(default_factory=set)  # cell keys changed since the last summary
     touched: set[str] = field(default_factory=set)  # tables with cells summarised anew
     _summaries: dict[str, Summary] = field(default_factory=dict)
+    _shapes: set[Hashable] = field(default_factory=set)  # whose cells are known
+    _pending: dict[Hashable, _Pending] = field(default_factory=dict)
 
     def load(self, cell_keys: Iterable[str]) -> None:
         """Start again from these known cells, empty (after recovery: reconcile() next)."""
-        self.cells = {key: {} for key in cell_keys}
+        self._summaries = {key: Summary() for key in cell_keys}
         self.subjects = {}
-        self._summaries = {}
-        self.dirty = set(self.cells)
+        self._shapes = set()
+        self._pending = {}
+        self.dirty = set(self._summaries)
 
-    def replace(self, subject: str, new: Mapping[str, Mapping[str, Any]]) -> set[str]:
-        """Make ``new`` the subject's contributions; returns the cells made (new cell keys).
-
-        The stream calls this for every changed child of every batch, for a few dozen
-        cells each: hence the local names and the record keys looked up once per call.
-        """
+    def replace(self, subject: str, new: Contributions) -> set[str]:
+        """Make ``new`` the subject's contributions; returns the cells made (new cell keys)."""
         sub = subject[:SUBJECT_CHARS]
         old = self.subjects.get(sub)
+        if new.__class__ is Shaped or old.__class__ is Shaped:
+            made = self._replace_shaped(sub, old, new)
+        else:
+            made = self._replace_members(old or {}, new)
+        if not new:
+            self.subjects.pop(sub, None)
+        elif new.__class__ is Shaped:
+            self.subjects[sub] = new  # shared by subjects alike: never changed
+        else:
+            self.subjects[sub] = dict(new)  # member values are never changed in place
+        return made
+
+    def _replace_members(self, old: Contributions, new: Contributions) -> set[str]:
+        """The stream calls this for every changed child of every batch, for a few dozen
+        cells each: hence the local names and the record keys looked up once per call."""
         empty: Mapping[str, Any] = {}
         if old:
             changed_cells = [
                 c for c in old.keys() | new.keys() if old.get(c, empty) != new.get(c, empty)
             ]
         else:
-            old, changed_cells = empty, list(new)
-        cells, summaries, dirty = self.cells, self._summaries, self.dirty
-        record_key = self.record_key
+            changed_cells = list(new)
+        summaries, dirty, record_key = self._summaries, self.dirty, self.record_key
         keys: dict[str, int] = {}  # the members' record keys, looked up once per call
         made: set[str] = set()
         for cell in changed_cells:
-            members = cells.get(cell)
-            if members is None:
-                members = cells[cell] = {}
+            summary = summaries.get(cell)
+            if summary is None:
+                summary = summaries[cell] = Summary()
                 made.add(cell)
-            summary = summaries.get(cell)  # None: made afresh at the next summaries()
             dirty.add(cell)
-            for member in old.get(cell, empty):
-                values = members.pop(member, None)
-                if values is not None and summary is not None:
-                    key = keys.get(member)
-                    if key is None:
-                        key = keys[member] = record_key(member)
-                    summary.remove_member(values, key)
-            coming = new.get(cell)
-            if not coming:
-                continue
-            members.update(coming)
-            if summary is not None:
-                for member, values in coming.items():
-                    key = keys.get(member)
-                    if key is None:
-                        key = keys[member] = record_key(member)
-                    summary.add_member(values, key)
-        if new:
-            self.subjects[sub] = dict(new)  # member values are never changed in place
-        else:
-            self.subjects.pop(sub, None)
+            for member, values in old.get(cell, empty).items():
+                key = keys.get(member)
+                if key is None:
+                    key = keys[member] = record_key(member)
+                summary.remove_member(values, key)
+            for member, values in new.get(cell, empty).items():
+                key = keys.get(member)
+                if key is None:
+                    key = keys[member] = record_key(member)
+                summary.add_member(values, key)
         return made
 
-    def reconcile(self, contributions: Mapping[str, Mapping[str, Mapping[str, Any]]]) -> set[str]:
+    def _replace_shaped(self, sub: str, old: Any, new: Any) -> set[str]:
+        if old.__class__ is Shaped and new.__class__ is Shaped and old.shape.key == new.shape.key:
+            return set()  # the same cells and members: nothing changes
+        made: set[str] = set()
+        for contrib, sign in ((old, -1), (new, 1)):
+            if contrib.__class__ is not Shaped:
+                continue  # none (a subject not yet counted, or leaving every cell)
+            shape = contrib.shape
+            if shape.key not in self._shapes:
+                self._shapes.add(shape.key)
+                for cell, _, _ in shape.cells:
+                    if cell not in self._summaries:
+                        self._summaries[cell] = Summary()
+                        made.add(cell)
+            pending = self._pending.get(shape.key)
+            if pending is None:
+                pending = self._pending[shape.key] = _Pending(shape)
+            pending.n += sign
+            for unit in shape.units:
+                key = self.record_key(shape.member(sub, unit))
+                pending.keys[unit] = pending.keys.get(unit, 0) + sign * key
+        return made
+
+    def reconcile(self, contributions: Mapping[str, Contributions]) -> set[str]:
         """Make the store hold exactly these subjects' contributions (subject -> cell ->
         member -> values); returns the cells made. After a restore (load()), this puts the
         subjects' contributions back into the known cells."""
@@ -129,34 +172,49 @@ class CellStore:
         for sub in [s for s in self.subjects if s not in wanted]:
             made |= self.replace(sub, {})
         for sub, contrib in wanted.items():
-            if self.subjects.get(sub, {}) != contrib:
+            if not _same(self.subjects.get(sub, {}), contrib):
                 made |= self.replace(sub, contrib)
         return made
 
     def summaries(self) -> dict[str, Summary]:
-        """cell key -> summary. A cell's summary is kept up to date as members come and go
-        (replace()), so a publication costs what changed, not the size of the cells.
-
-        The tables of the cells changed are added to ``touched``.
-        """
-        for cell in self.dirty:
+        """cell key -> summary, every cell's up to date (an emptied cell stays, and is
+        published as a true zero). The tables of the cells changed since the last call
+        are added to ``touched``."""
+        summaries, dirty = self._summaries, self.dirty
+        for pending in self._pending.values():
+            for cell, unit, values in pending.shape.cells:
+                key = pending.keys.get(unit, 0)
+                if pending.n or key % sdc.KEY_SPACE:
+                    summaries[cell].add_members(values, pending.n, key)
+                    dirty.add(cell)
+        self._pending = {}
+        for cell in dirty:
             self.touched.add(split_cell_key(self.spec, cell)[0].name)
-            if cell in self._summaries:
-                continue
-            s = Summary()  # an emptied cell stays, and is published as a true zero
-            for member, values in self.cells.get(cell, {}).items():
-                s.add_member(values, self.record_key(member))
-            self._summaries[cell] = s
         self.dirty = set()
-        return self._summaries
+        return summaries
+
+    @property
+    def cells(self) -> dict[str, dict[str, Any]]:
+        """cell key -> member -> values, every known cell (made from the subjects: slow)."""
+        out: dict[str, dict[str, Any]] = {key: {} for key in self._summaries}
+        for contrib in self.subjects.values():
+            for cell, members in contrib.items():
+                out[cell].update(members)
+        return out
 
     def members(self) -> dict[str, dict[str, Any]]:
         """cell key -> member -> values, for the cells that have members."""
-        return {c: dict(m) for c, m in self.cells.items() if m}
+        return {c: m for c, m in self.cells.items() if m}
 
     def counts(self) -> dict[str, int]:
         """Each cell's number of members (the raw count before disclosure control)."""
         return {c: len(m) for c, m in self.cells.items()}
+
+
+def _same(a: Contributions, b: Contributions) -> bool:
+    if a.__class__ is Shaped and b.__class__ is Shaped:
+        return a.sub == b.sub and a.shape.key == b.shape.key
+    return a == b
 
 
 def by_table(

@@ -17,7 +17,7 @@ Used alike by the stream processors (machinery.py) and by the batch recomputatio
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, cast
@@ -32,6 +32,7 @@ EVERYTHING = "*"
 
 Facts = Mapping[str, Mapping[str, Any]]
 Contribution = tuple[str, tuple[str, ...], str | None, dict[str, Any]]  # table, dims, unit, values
+Contributions = Mapping[str, Mapping[str, Mapping[str, Any]]]  # cell key -> member -> values
 
 
 @dataclass(frozen=True, eq=False)  # hashed by identity: specs key per-spec caches
@@ -186,24 +187,21 @@ def _withdraw(state: dict[str, Any], message: Mapping[str, Any]) -> dict[str, An
 
 def contributions(
     spec: AggregateSpec, subject: str, state: Mapping[str, Any] | None
-) -> dict[str, dict[str, dict[str, Any]]]:
-    """cell key -> member -> values, for one subject's current facts."""
-    out: dict[str, dict[str, dict[str, Any]]] = {}
+) -> Contributions:
+    """cell key -> member -> values, for one subject's current facts.
+
+    For an aggregate with a ``shape`` this is a :class:`Shaped`: the same mapping, made
+    only when read, since the cell store needs no more than the shape and the subject.
+    """
     facts = (state or {}).get("f") or {}
     if not facts:
-        return out
+        return {}
     sub = subject[:SUBJECT_CHARS]
     if spec.shape is None:
+        out: dict[str, dict[str, dict[str, Any]]] = {}
         _fill(out, spec, facts, sub)
         return out
-    for key, unit, values in _remembered(spec, facts):
-        member = sub if unit is None else f"{sub}:{unit}"
-        cell = out.get(key)
-        if cell is None:
-            out[key] = {member: values}  # values shared by subjects alike: never changed
-        else:
-            cell[member] = values
-    return out
+    return Shaped(sub, _remembered(spec, facts))
 
 
 def _fill(
@@ -225,30 +223,82 @@ def _fill(
                 cell[member] = values
 
 
+class Shape:
+    """The contributions of every subject whose facts have one shape: ``cells`` are
+    (cell key, unit, values), each unit once per cell, alike for all those subjects."""
+
+    __slots__ = ("key", "cells", "units")
+
+    def __init__(self, key: Hashable, cells: list[tuple[str, str | None, dict[str, Any]]]):
+        self.key = key
+        self.cells = cells
+        self.units = tuple(dict.fromkeys(unit for _, unit, _ in cells))
+        if any("_s" in values for _, _, values in cells):
+            raise ValueError("statements are per member: an aggregate with them has no shape")
+
+    def member(self, sub: str, unit: str | None) -> str:
+        return sub if unit is None else f"{sub}:{unit}"
+
+
+class Shaped(Mapping[str, Mapping[str, Mapping[str, Any]]]):  # a Contributions
+    """One subject's contributions as a :class:`Shape` gives them (cell -> member -> values,
+    made when read: the cell store counts the subjects of each shape instead)."""
+
+    __slots__ = ("sub", "shape")
+
+    def __init__(self, sub: str, shape: Shape) -> None:
+        self.sub = sub
+        self.shape = shape
+
+    def _made(self) -> dict[str, dict[str, Mapping[str, Any]]]:
+        out: dict[str, dict[str, Mapping[str, Any]]] = {}
+        for key, unit, values in self.shape.cells:
+            out.setdefault(key, {})[self.shape.member(self.sub, unit)] = values
+        return out
+
+    def __getitem__(self, key: str) -> Mapping[str, Mapping[str, Any]]:
+        return self._made()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+    def __bool__(self) -> bool:
+        return bool(self.shape.cells)
+
+    def __repr__(self) -> str:
+        return f"Shaped({self.sub!r}, {len(self.shape.cells)} contributions)"
+
+
 SHAPES_KEPT = 4096  # per aggregate; forgotten all at once when full
 
 
 @cache
-def _shapes(spec: AggregateSpec) -> dict[Hashable, list[tuple[str, str | None, dict[str, Any]]]]:
+def _shapes(spec: AggregateSpec) -> dict[Hashable, Shape]:
     return {}
 
 
-def _remembered(spec: AggregateSpec, facts: Facts) -> list[tuple[str, str | None, dict[str, Any]]]:
-    """(cell key, unit, values) of facts of this shape, each unit once per cell."""
+def _remembered(spec: AggregateSpec, facts: Facts) -> Shape:
+    """The shape of these facts (its contributions worked out once)."""
     assert spec.shape is not None
-    shape = spec.shape(facts)
+    key = spec.shape(facts)
     known = _shapes(spec)
-    found = known.get(shape)
+    found = known.get(key)
     if found is None:
         if len(known) >= SHAPES_KEPT:
             known.clear()
         cells: dict[str, dict[str, dict[str, Any]]] = {}
         _fill(cells, spec, facts, "")
-        found = known[shape] = [
-            (key, member.split(":", 1)[1] if member else None, values)
-            for key, members in cells.items()
-            for member, values in members.items()
-        ]
+        found = known[key] = Shape(
+            key,
+            [
+                (cell, member.split(":", 1)[1] if member else None, values)
+                for cell, members in cells.items()
+                for member, values in members.items()
+            ],
+        )
     return found
 
 
@@ -276,7 +326,7 @@ class Step:
     """What one batch of events does to an aggregate: new states, new contributions, rejects."""
 
     writes: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
-    changed: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    changed: dict[str, Contributions] = field(default_factory=dict)
     rejected: list[tuple[int, Exception]] = field(default_factory=list)
 
 

@@ -175,6 +175,25 @@ class Summary:
             else:  # as if never added: a fresh summary would not name the component
                 del sums[comp], members[comp], keys[comp]
 
+    def add_members(self, contribution: Mapping[str, Any], n: int, record_keys: int) -> None:
+        """add_member() for ``n`` members alike in their values (a negative ``n`` removes
+        them) whose record keys add up to ``record_keys``."""
+        sums, members, keys = self.sums, self.members, self.keys
+        for comp, value in contribution.items():
+            if not value:
+                continue
+            if comp == "_s":
+                raise ValueError("statements are added member by member")
+            if type(value) is float:
+                value = Fraction(value)
+            left = members.get(comp, 0) + n
+            if left:
+                sums[comp] = sums.get(comp, 0) + value * n
+                members[comp] = left
+                keys[comp] = (keys.get(comp, 0) + record_keys) % sdc.KEY_SPACE
+            elif comp in members:  # as if never added: a fresh summary would not name it
+                del sums[comp], members[comp], keys[comp]
+
     def value(self, comp: str) -> float:
         found = self.sums.get(comp, 0)
         return float(found) if type(found) is Fraction else found
