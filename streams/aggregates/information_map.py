@@ -26,6 +26,7 @@ earlier decisions and never counts twice.
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Hashable, Iterable, Mapping
 from functools import cache
 from typing import Any
@@ -119,22 +120,33 @@ def category(event_type: str, path: str) -> str:
     return "details"
 
 
-class _Categories(dict[str, str]):
-    """An event type's fields' categories, each worked out once (a ledger entry names
-    a few dozen fields, and the ledger is the largest input of the aggregates)."""
-
-    def __init__(self, event_type: str) -> None:
-        super().__init__()
-        self.event_type = event_type
-
-    def __missing__(self, path: str) -> str:
-        found = self[path] = category(self.event_type, path)
-        return found
+FIELD_AND_TRANSFORM = operator.itemgetter("field", "transform")
+SETS_KEPT = 4096  # distinct field lists per event type; forgotten all at once when full
 
 
 @cache
-def _categories(event_type: str) -> _Categories:
-    return _Categories(event_type)
+def _known_sets(event_type: str) -> dict[tuple, tuple[frozenset[str], frozenset[str]]]:
+    return {}
+
+
+def _collected_and_released(
+    event_type: str, transformed: tuple[tuple[str, str], ...], withheld: tuple[str, ...]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The categories of the fields a ledger entry names, and of those released. Worked
+    out once per list of fields (an entry names a few dozen fields; the entries of an
+    event type and purpose mostly name the same ones, and the ledger is the largest
+    input of the aggregates)."""
+    known = _known_sets(event_type)
+    key = (transformed, withheld)
+    found = known.get(key)
+    if found is None:
+        if len(known) >= SETS_KEPT:
+            known.clear()
+        collected = {category(event_type, f) for f, _ in transformed}
+        collected.update(category(event_type, f) for f in withheld)
+        released = {category(event_type, f) for f, t in transformed if t != "drop"}
+        found = known[key] = (frozenset(collected), frozenset(released))
+    return found
 
 
 def voice(cat: str) -> str:
@@ -143,15 +155,11 @@ def voice(cat: str) -> str:
 
 def fact(name: str, entry: Mapping[str, Any]) -> dict[str, Any] | None:
     et = entry["event_type"]
-    cats = _categories(et)
-    released: set[str] = set()
-    collected: set[str] = set()
-    for f in entry.get("fields_transformed") or ():
-        cat = cats[f["field"]]
-        collected.add(cat)
-        if f["transform"] != "drop":
-            released.add(cat)
-    collected.update([cats[f] for f in entry.get("fields_withheld") or ()])
+    collected, released = _collected_and_released(
+        et,
+        tuple(map(FIELD_AND_TRANSFORM, entry.get("fields_transformed") or ())),
+        tuple(entry.get("fields_withheld") or ()),
+    )
     out: dict[str, Any] = {"et": et, "p": entry["purpose"], "rel": sorted(released)}
     out["col"] = sorted(collected)
     if entry["purpose"] == STRATEGIC:
