@@ -184,7 +184,7 @@ class CellStore:
         for pending in self._pending.values():
             for cell, unit, values in pending.shape.cells:
                 key = pending.keys.get(unit, 0)
-                if pending.n or key % sdc.KEY_SPACE:
+                if pending.n or key:
                     summaries[cell].add_members(values, pending.n, key)
                     dirty.add(cell)
         self._pending = {}

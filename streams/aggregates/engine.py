@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any, cast
 
 from schemas import topics
@@ -57,7 +57,7 @@ class AggregateSpec:
     withdrawals: bool = True  # honours subject_withdrawn (every aggregate of shared events)
     doc: str = ""
 
-    @property
+    @cached_property  # read for every event
     def from_ledger(self) -> bool:
         return self.events == ("ledger",)
 
@@ -144,17 +144,16 @@ def apply(
         state["f"] = facts
     if name == WITHDRAWN:
         return _withdraw(state, record)
+    ledger = spec.from_ledger
     key = fact_key(spec, name, record)
-    if not spec.from_ledger and (
-        record["share"]["operation"] == "PURGE" or withdrawn(state, name, key)
-    ):
+    if not ledger and (record["share"]["operation"] == "PURGE" or withdrawn(state, name, key)):
         facts.pop(key, None)
         return state
     fact = spec.fact(name, record)
     if fact is None:
         facts.pop(key, None)
     else:
-        when = ms(record["decided_at"] if spec.from_ledger else record["share"]["event_time"])
+        when = ms(record["decided_at"] if ledger else record["share"]["event_time"])
         facts[key] = {"e": name, "t": when, **fact}
     return state
 

@@ -135,6 +135,8 @@ class Summary:
 
     sums: dict[str, Any] = field(default_factory=dict)  # int, or Fraction when fractional
     members: dict[str, int] = field(default_factory=dict)
+    # the members' record keys added up, exactly: the cell key is this modulo 2**64 (the
+    # disclosure module reduces it where it reads it; here it costs a division per value)
     keys: dict[str, int] = field(default_factory=dict)
     statements: list[dict[str, Any]] = field(default_factory=list)
 
@@ -151,11 +153,11 @@ class Summary:
             if comp in sums:
                 sums[comp] += value
                 members[comp] += 1
-                keys[comp] = (keys[comp] + record_key) % sdc.KEY_SPACE
+                keys[comp] += record_key
             else:
                 sums[comp] = value
                 members[comp] = 1
-                keys[comp] = record_key % sdc.KEY_SPACE
+                keys[comp] = record_key
 
     def remove_member(self, contribution: Mapping[str, Any], record_key: int) -> None:
         """Undo add_member (for values and statements the member added)."""
@@ -171,7 +173,7 @@ class Summary:
             if left:
                 sums[comp] -= Fraction(value) if type(value) is float else value
                 members[comp] = left
-                keys[comp] = (keys[comp] - record_key) % sdc.KEY_SPACE
+                keys[comp] -= record_key
             else:  # as if never added: a fresh summary would not name the component
                 del sums[comp], members[comp], keys[comp]
 
@@ -190,7 +192,7 @@ class Summary:
             if left:
                 sums[comp] = sums.get(comp, 0) + value * n
                 members[comp] = left
-                keys[comp] = (keys.get(comp, 0) + record_keys) % sdc.KEY_SPACE
+                keys[comp] = keys.get(comp, 0) + record_keys
             elif comp in members:  # as if never added: a fresh summary would not name it
                 del sums[comp], members[comp], keys[comp]
 
