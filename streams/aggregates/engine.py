@@ -10,8 +10,8 @@ Used alike by the stream processors (machinery.py) and by the batch recomputatio
   record), plus the withdrawal in force for it, if any.
 - From the facts a pure function gives the subject's *contributions*: for each
   cell, for each member (the child, or one of its records), a dict of numbers.
-- The cell store (cellstore.py) holds, for each cell, its members' values, and knows
-  each subject's contributions so a new set replaces the old one exactly.
+- The cell store (cellstore.py) holds each cell's summary, and knows each subject's
+  contributions so a new set replaces the old one exactly.
 """
 
 from __future__ import annotations

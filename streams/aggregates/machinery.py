@@ -8,7 +8,7 @@
    ``<app>-<aggregate>-contributions-changelog``.
 2. After each batch the changed children's contributions to the cells are
    recomputed from their facts and replace their old ones in the cells
-   (cellstore.CellStore: each cell's members and their values), kept in memory:
+   (cellstore.CellStore: each cell's summary of its members), kept in memory:
    applying a child's contributions twice changes nothing. The keys of new cells go
    to the compacted ``<app>-<aggregate>-cell-keys-changelog`` (a cell every member
    left is still published as zero after a restart). Offsets are committed only
