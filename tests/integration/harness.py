@@ -241,7 +241,7 @@ class Namespace:
         keys, and every child's contributions from its facts."""
         spec = registry.aggregate(aggregate)
         app = self.app_id(worker)
-        store = CellStore(spec, lambda member: 0)  # no summaries: record keys unused
+        store = CellStore(spec, lambda member: 0)  # only members and counts are read
         store.load(self.table_state(app, f"{aggregate}-cell-keys"))
         states = self.table_state(app, f"{aggregate}-contributions")
         store.reconcile({s: engine.contributions(spec, s, st) for s, st in states.items()})

@@ -127,3 +127,17 @@ def test_contributions_remembered_per_shape_equal_those_worked_out_afresh():
         remembered = engine.contributions(im.SPEC, subject, state)
         assert remembered == engine.contributions(plain, subject, state), subject
     assert len(engine._shapes(im.SPEC)) < len(states) / 2  # most events are alike
+
+
+def test_categories_remembered_per_list_of_fields_follow_each_fields_transform():
+    """An entry's categories are worked out once per list of (field, transform) and
+    withheld fields: a list that differs only in one transform is another list."""
+    kept = entry("e1", "safeguarding", transformed=[("themes", "keep"), ("text", "keep")])
+    dropped = entry("e2", "safeguarding", transformed=[("themes", "keep"), ("text", "drop")])
+    withheld = entry("e3", "safeguarding", transformed=[("themes", "keep")], withheld=["text"])
+    for _ in range(2):  # the second time from what was remembered
+        assert im.fact("ledger", kept)["rel"] == ["own_words", "views_and_scores"]
+        assert im.fact("ledger", dropped)["rel"] == ["views_and_scores"]
+        assert im.fact("ledger", dropped)["col"] == ["own_words", "views_and_scores"]
+        assert im.fact("ledger", withheld)["rel"] == ["views_and_scores"]
+        assert im.fact("ledger", withheld)["col"] == ["own_words", "views_and_scores"]
