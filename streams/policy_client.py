@@ -142,7 +142,7 @@ class PolicyClient:
         try:
             async with session.request(method, url, json=body) as resp:
                 # orjson: the policies' listing carries their syntax trees (about 0.5 MB),
-                # read at every revision check; the standard library parses it 5x slower
+                # read at every revision check; orjson parses it in about 2/3 of the time
                 answer = await resp.json(content_type=None, loads=orjson.loads)
                 if resp.status != 200:
                     message = (answer or {}).get("message", "") if isinstance(answer, dict) else ""

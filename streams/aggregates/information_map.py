@@ -133,9 +133,9 @@ def _collected_and_released(
     event_type: str, transformed: tuple[tuple[str, str], ...], withheld: tuple[str, ...]
 ) -> tuple[frozenset[str], frozenset[str]]:
     """The categories of the fields a ledger entry names, and of those released. Worked
-    out once per list of fields (an entry names a few dozen fields; the entries of an
-    event type and purpose mostly name the same ones, and the ledger is the largest
-    input of the aggregates)."""
+    out once per list of fields: an entry names every field of its event, the entries of
+    an event type and purpose mostly name the same ones, and the ledger is the largest
+    input of the aggregates."""
     known = _known_sets(event_type)
     key = (transformed, withheld)
     found = known.get(key)
