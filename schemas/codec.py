@@ -20,7 +20,7 @@ import datetime as dt
 import io
 import logging
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import fastavro
@@ -50,8 +50,14 @@ class Codec:
     """Encodes and decodes Chorus events; remembers what the catalogue gave it for each event
     type and writer fingerprint, so a catalogue must not change once a codec is using it."""
 
-    def __init__(self, catalogue: Catalogue | None = None) -> None:
+    def __init__(
+        self, catalogue: Catalogue | None = None, raw: Mapping[str, tuple[str, ...]] | None = None
+    ) -> None:
+        """``raw``: per event type, top-level fields that ``decode`` returns as a
+        :class:`RawField` (when the message was written with the newest schema), for a
+        reader that only compares them; see schemas.compiled."""
         self.catalogue = catalogue or default_catalogue()
+        self.raw = dict(raw or {})
         self._encoders: dict[str, Callable[[Any], bytes]] = {}
         self._readers: dict[bytes, tuple[EventSchema, EventSchema, Compiled | None]] = {}
 
@@ -123,7 +129,9 @@ class Codec:
         known = self._readers.get(data[:HEADER_LEN])
         if known is None:
             writer = self.writer_schema(data)
-            known = (writer, self.catalogue.latest(writer.event_type), compiled(writer))
+            latest = self.catalogue.latest(writer.event_type)
+            raw = self.raw.get(writer.event_type, ()) if latest is writer else ()
+            known = (writer, latest, compiled(writer, raw))
             self._readers[data[:HEADER_LEN]] = known
         writer, latest, plan = known
         if plan is None:
@@ -174,29 +182,30 @@ def _fastavro_decode(
 # What the code from schemas.compiled runs with: Avro binary primitives, written by hand
 # because fastavro's per-value union validation is what made the codec slow (see there).
 
-_COMPILED: dict[int, tuple[EventSchema, Compiled | None]] = {}
+_COMPILED: dict[tuple[int, tuple[str, ...]], tuple[EventSchema, Compiled | None]] = {}
 
 
-def compiled(schema: EventSchema) -> Compiled | None:
-    """The generated encoder/decoder of a schema, built on first use; None: use fastavro."""
-    entry = _COMPILED.get(id(schema))
+def compiled(schema: EventSchema, raw: tuple[str, ...] = ()) -> Compiled | None:
+    """The generated encoder/decoder of a schema, built on first use; None: use fastavro.
+    With ``raw``, its decoder leaves those top-level fields raw (RawField)."""
+    entry = _COMPILED.get((id(schema), raw))
     if entry is None:
         plan: Compiled | None = None
         try:
-            plan = Compiled(schema.parsed, MAGIC + schema.fingerprint, schema.name)
+            plan = Compiled(schema.parsed, MAGIC + schema.fingerprint, schema.name, raw)
         except Unsupported as why:
             log.debug("%s is encoded by fastavro (%s)", schema.name, why)
         except Exception:  # a generator bug must cost speed, not messages
             log.exception("could not compile %s; it is encoded by fastavro", schema.name)
-        entry = _COMPILED[id(schema)] = (schema, plan)  # the schema is kept, so its id is too
+        entry = _COMPILED[(id(schema), raw)] = (schema, plan)  # the schema is kept: its id too
     return entry[1]
 
 
 class Compiled:
     """The generated encoder and decoder of one schema, and where in them a failure was."""
 
-    def __init__(self, schema: dict, header: bytes, label: str) -> None:
-        gen = generate(schema, MAX_TEXT_CHARS)
+    def __init__(self, schema: dict, header: bytes, label: str, raw: tuple[str, ...] = ()) -> None:
+        gen = generate(schema, MAX_TEXT_CHARS, raw)
         self.filename = f"<chorus avro {label}>"
         self.paths = gen.paths
         self.source = gen.source
@@ -206,7 +215,10 @@ class Compiled:
         self.encode: Callable[[Any], bytes] = namespace["encode"]
         #: ``(record, position after it)`` of the body at ``pos``; the position is past the
         #: end of data if the body was cut short (strings under 64 bytes are sliced unchecked)
-        self.decode: Callable[[bytes, int], tuple[Any, int]] = namespace["decode"]
+        #: (with ``raw``, the fields named in it are RawField)
+        self.decode: Callable[[bytes, int], tuple[Any, int]] = namespace[
+            "decode_projected" if raw else "decode"
+        ]
 
     def failure(self, exc: BaseException) -> tuple[str | None, dict[str, Any]]:
         """The field (a dotted path with array indexes) the generated code failed at, and
@@ -224,6 +236,36 @@ class Compiled:
             return self.paths.get(found.tb_lineno, "").format_map(values) or None, local
         except (KeyError, ValueError, IndexError):
             return None, local
+
+
+class RawField:
+    """A field a projected decode left in its Avro bytes (Codec's ``raw``). Equal to, and
+    hashed as, another RawField of the same bytes; ``value()`` decodes it."""
+
+    __slots__ = ("data", "_read", "name")
+
+    def __init__(self, data: bytes, read: Callable[[bytes, int], tuple[Any, int]], name: str):
+        self.data, self._read, self.name = data, read, name
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is RawField and self.data == other.data  # type: ignore[attr-defined]
+
+    def __hash__(self) -> int:
+        return hash(self.data)
+
+    def __repr__(self) -> str:  # never the bytes: they may hold an event's values
+        return f"RawField({self.name}, {len(self.data)} bytes)"
+
+    def value(self) -> Any:
+        """The field decoded; DecodeError (naming the field) if its text is not UTF-8, or
+        too long, which the projected decode did not check."""
+        try:
+            value, end = self._read(self.data, 0)
+        except Exception as exc:
+            raise _decode_error(exc, self.name) from None
+        if end != len(self.data):
+            raise DecodeError("avro.body", f"{self.name} does not match its schema", self.name)
+        return value
 
 
 class Mismatch(Exception):
@@ -321,6 +363,7 @@ def _rbytes(data: bytes, pos: int, limit: int | None = None) -> tuple[Any, int]:
 
 RUNTIME: dict[str, Any] = {
     **{f.__name__: f for f in (_long, _ts, _rlong, _rtime, _rblock, _rbytes)},
+    **{"_Raw": RawField},
     **{"Mismatch": Mismatch, "TextTooLong": TextTooLong, "_INT": _INT, "_enc": str.encode},
     **{"_SLEN": SLEN, "_EPOCH": _EPOCH, "_date": dt.date, "_fromordinal": dt.date.fromordinal},
     **{"_MS": dt.timedelta(milliseconds=1), "_US": dt.timedelta(microseconds=1)},

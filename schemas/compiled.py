@@ -9,6 +9,12 @@ fields in order and take a union's branch from the *schema* (for ``["null", T]``
 with the primitives it calls. The bytes and records are the same as fastavro's,
 which ``tests/unit/test_codec_compiled.py`` proves for every example event.
 
+A decoder may also be generated with some top-level fields left *raw*: walked over
+without being decoded (so their text is not checked as UTF-8 then), and returned as
+``_Raw(their Avro bytes, a reader of them, their name)`` (``schemas.codec.RawField``).
+A consumer that only compares such a field, as a key, decodes it only for the values
+it has not seen before.
+
 What is not handled here is left to fastavro: a schema using something this
 module does not know does not compile (``Unsupported``), and the generated
 encoder raises on any value it does not take exactly as it is (an int in a
@@ -39,11 +45,15 @@ class Generated(NamedTuple):
     constants: dict[str, Any]  # lookup tables the source refers to
 
 
-def generate(schema: dict, text_limit: int) -> Generated:
-    """The encoder and decoder of a (fastavro-parsed) schema, or Unsupported."""
+def generate(schema: dict, text_limit: int, raw: tuple[str, ...] = ()) -> Generated:
+    """The encoder and decoder of a (fastavro-parsed) schema, or Unsupported. With ``raw``
+    (top-level field names), the source also defines ``decode_projected(data, pos)``,
+    which leaves those fields raw, and ``read_<field>(data, pos)`` for each of them."""
     if text_limit < 64:
         raise ValueError("strings under 64 bytes are read with no length check")
     gen = _Generator(schema, text_limit)
+    if raw:
+        gen.projected(schema, raw)
     return Generated("\n".join(gen.lines) + "\n", gen.paths, gen.constants)
 
 
@@ -307,13 +317,97 @@ class _Generator:
             for f in s["fields"]:
                 names.append((f["name"], self._var()))
                 child = f"{path}.{f['name']}" if path else f["name"]
-                own = f.get("maxLength")
-                own_limit = max(self.text_limit, own if isinstance(own, int) else 0)
-                self.read(f["type"], names[-1][1], child, d, own_limit)
+                self.read(f["type"], names[-1][1], child, d, self._field_limit(f))
             self.stack.pop()
             e(f"{x} = {{{', '.join(f'{name!r}: {var}' for name, var in names)}}}")
         else:
             raise Unsupported(str(t))
+
+    def _field_limit(self, f: dict) -> int:
+        own = f.get("maxLength")
+        return max(self.text_limit, own if isinstance(own, int) else 0)
+
+    def projected(self, schema: dict, raw: tuple[str, ...]) -> None:
+        """``decode_projected``: as ``decode``, with the top-level fields ``raw`` left raw."""
+        s, t = self._resolve(schema)
+        if t not in ("record", "error") or not set(raw) <= {f["name"] for f in s["fields"]}:
+            raise Unsupported("raw fields must be top-level fields of a record")
+        for f in s["fields"]:
+            if f["name"] in raw:
+                self._emit(0, f"def read_{f['name']}(data, pos):", "")
+                self.read(f["type"], "v", f["name"], 1, self._field_limit(f))
+                self._emit(1, "return v, pos", "")
+        self._emit(0, "def decode_projected(data, pos):", "")
+        self.stack.append(s["name"])
+        names = []
+        for f in s["fields"]:
+            name, x = f["name"], self._var()
+            names.append((name, x))
+            if name in raw:
+                self._emit(1, "start = pos", name)
+                self.skip(f["type"], name, 1, self._field_limit(f))
+                self._emit(1, f"{x} = _Raw(data[start:pos], read_{name}, {name!r})", name)
+            else:
+                self.read(f["type"], x, name, 1, self._field_limit(f))
+        self.stack.pop()
+        self._emit(1, f"v = {{{', '.join(f'{name!r}: {var}' for name, var in names)}}}", "")
+        self._emit(1, "return v, pos", "")
+
+    def skip(self, s: Any, path: str, d: int, limit: int) -> None:
+        """Code moving pos past a value, checking its structure (union branches, enum
+        symbols, lengths) but making no value and decoding no text."""
+        s, t = self._resolve(s)
+        lines = len(self.lines)
+
+        def e(line: str, depth: int = d) -> None:
+            self._emit(depth, line, path)
+
+        if t == "union":
+            if len(s) > 63:
+                raise Unsupported("union of more than 63 branches")
+            e("b = data[pos]")
+            e("pos += 1")
+            for i, branch in enumerate(s):
+                e(f"{'if' if i == 0 else 'elif'} b == {2 * i}:")
+                self.skip(branch, path, d + 1, limit)
+            e("else: raise ValueError('union index')")
+        elif t == "boolean":
+            e("pos += 1")
+        elif t in ("int", "long"):
+            e("if data[pos] < 128: pos += 1")
+            e("else: _, pos = _rlong(data, pos)")
+        elif t in ("float", "double"):
+            e(f"pos += {4 if t == 'float' else 8}")
+        elif t == "fixed":
+            e(f"pos += {s['size']}")
+        elif t in ("bytes", "string"):
+            e("m = _SLEN[data[pos]]")
+            e("if m: pos += m")
+            e(f"else: _, pos = _rbytes(data, pos{f', {limit}' if t == 'string' else ''})")
+        elif t == "enum":
+            table = tuple(b < 2 * len(s["symbols"]) and not b & 1 for b in range(256))
+            e(f"if not {self._const(table)}[data[pos]]: raise ValueError('enum')")
+            e("pos += 1")
+        elif t in ("array", "map"):
+            e("while True:")
+            e("n, pos = _rblock(data, pos)", d + 1)
+            e("if not n: break", d + 1)
+            e("for _ in range(n):", d + 1)
+            if t == "map":
+                self.skip("string", path, d + 2, limit)
+            self.skip(s["items" if t == "array" else "values"], f"{path}[*]", d + 2, limit)
+        elif t in ("record", "error"):
+            if s["name"] in self.stack:
+                raise Unsupported("recursive record")
+            self.stack.append(s["name"])
+            for f in s["fields"]:
+                child = f"{path}.{f['name']}" if path else f["name"]
+                self.skip(f["type"], child, d, self._field_limit(f))
+            self.stack.pop()
+        elif t != "null":
+            raise Unsupported(str(t))
+        if len(self.lines) == lines:
+            e("pass")  # a null, or a record of nothing
 
     def _read_union(self, s: list, x: str, path: str, d: int, limit: int) -> None:
         if len(s) > 63:

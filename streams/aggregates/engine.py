@@ -23,6 +23,7 @@ from functools import cache, cached_property
 from typing import Any, cast
 
 from schemas import topics
+from schemas.errors import ContractError
 from streams.aggregates.publication import Table
 
 PURPOSE = "strategic_reporting"
@@ -56,6 +57,10 @@ class AggregateSpec:
     shape: Callable[[Facts], Hashable] | None = None
     withdrawals: bool = True  # honours subject_withdrawn (every aggregate of shared events)
     doc: str = ""
+    # Per decoded event type, top-level fields ``fact`` takes either decoded or as a
+    # schemas.codec.RawField (hashable Avro bytes; ``.value()`` decodes), so the intake may
+    # leave them undecoded. The batch recomputation passes them decoded.
+    raw_fields: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @cached_property  # read for every event
     def from_ledger(self) -> bool:
@@ -354,7 +359,7 @@ def step(
                 before[subject] = get_state(subject)
                 after[subject] = apply(spec, before[subject], name, record)
             partitions[subject] = partition
-        except (KeyError, TypeError, ValueError, AttributeError) as err:
+        except (KeyError, TypeError, ValueError, AttributeError, ContractError) as err:
             out.rejected.append((index, err))
     for subject, new in after.items():
         if new == before[subject]:

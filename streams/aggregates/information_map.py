@@ -31,6 +31,7 @@ from collections.abc import Hashable, Iterable, Mapping
 from functools import cache
 from typing import Any
 
+from schemas.codec import RawField
 from streams.aggregates.engine import AggregateSpec, Contribution, Facts
 from streams.aggregates.publication import Count, Rate, Summary, Table
 
@@ -47,6 +48,7 @@ LOCATION = {"postcode", "home_postcode", "placement_postcode", "school_urn", "se
 NOT_LISTED = f"not among the fields '{STRATEGIC}' may receive (policies/data/purposes.yaml)"
 NO_QUOTES = "free text withheld: the person did not agree to verbatim quotes"
 REASON = "r:"
+LEDGER_ENTRY = "platform.ledger_entry"
 
 
 def _annotate(s: Summary) -> dict[str, str]:
@@ -130,23 +132,36 @@ def _known_sets(event_type: str) -> dict[tuple, tuple[frozenset[str], frozenset[
 
 
 def _collected_and_released(
-    event_type: str, transformed: tuple[tuple[str, str], ...], withheld: tuple[str, ...]
+    event_type: str, transformed: Any, withheld: Any
 ) -> tuple[frozenset[str], frozenset[str]]:
     """The categories of the fields a ledger entry names, and of those released. Worked
     out once per list of fields: an entry names every field of its event, the entries of
     an event type and purpose mostly name the same ones, and the ledger is the largest
-    input of the aggregates."""
+    input of the aggregates. The lists come decoded, or as RawField from the intake,
+    which then need not decode them: the lists are compared as their Avro bytes."""
+    key = (_hashable(transformed), _hashable(withheld))
     known = _known_sets(event_type)
-    key = (transformed, withheld)
     found = known.get(key)
     if found is None:
         if len(known) >= SETS_KEPT:
             known.clear()
-        collected = {category(event_type, f) for f, _ in transformed}
+        pairs = list(map(FIELD_AND_TRANSFORM, _decoded(transformed)))
+        withheld = _decoded(withheld)
+        collected = {category(event_type, f) for f, _ in pairs}
         collected.update(category(event_type, f) for f in withheld)
-        released = {category(event_type, f) for f, t in transformed if t != "drop"}
+        released = {category(event_type, f) for f, t in pairs if t != "drop"}
         found = known[key] = (frozenset(collected), frozenset(released))
     return found
+
+
+def _hashable(items: Any) -> Hashable:
+    if items.__class__ is RawField:
+        return items
+    return tuple(i if isinstance(i, str) else FIELD_AND_TRANSFORM(i) for i in items or ())
+
+
+def _decoded(items: Any) -> list[Any]:
+    return items.value() if items.__class__ is RawField else list(items or ())
 
 
 def voice(cat: str) -> str:
@@ -156,9 +171,7 @@ def voice(cat: str) -> str:
 def fact(name: str, entry: Mapping[str, Any]) -> dict[str, Any] | None:
     et = entry["event_type"]
     collected, released = _collected_and_released(
-        et,
-        tuple(map(FIELD_AND_TRANSFORM, entry.get("fields_transformed") or ())),
-        tuple(entry.get("fields_withheld") or ()),
+        et, entry.get("fields_transformed"), entry.get("fields_withheld")
     )
     out: dict[str, Any] = {"et": et, "p": entry["purpose"], "rel": sorted(released)}
     out["col"] = sorted(collected)
@@ -213,6 +226,7 @@ SPEC = AggregateSpec(
     cells=cells,
     shape=shape,
     withdrawals=False,
+    raw_fields={LEDGER_ENTRY: ("fields_transformed", "fields_withheld")},
     doc="What information is collected, which purposes receive it, and what never reaches "
     "strategic reporting, with the policy's reason; computed from the ledger.",
 )

@@ -45,6 +45,7 @@ from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import KafkaError
 
 from schemas import topics as catalogue
+from schemas.codec import Codec
 from schemas.errors import ContractError
 from schemas.garbage import fewer_collections
 from schemas.record_batches import send_batches
@@ -83,6 +84,18 @@ class Held:
     store: cellstore.CellStore
     publisher: cellstore.Publisher
     states: dict[str, dict[str, Any]]
+
+
+def raw_fields(specs: Sequence[engine.AggregateSpec]) -> dict[str, tuple[str, ...]]:
+    """Per event type, the fields that every aggregate reading it takes raw
+    (AggregateSpec.raw_fields): the intake's decoding leaves them raw."""
+    out = {}
+    for event_type in {t for spec in specs for t in spec.raw_fields}:
+        readers = [spec for spec in specs if engine.reads(spec, event_type)]
+        common = set.intersection(*(set(s.raw_fields.get(event_type, ())) for s in readers))
+        if common:
+            out[event_type] = tuple(sorted(common))
+    return out
 
 
 class PartitionTurns:
@@ -150,6 +163,8 @@ class Intake:
         self.producer: AIOKafkaProducer | None = None
         self.committed: dict[TopicPartition, int] = {}  # offsets this worker committed
         self.turns = PartitionTurns()
+        # its own codec: it leaves raw the fields its aggregates take raw
+        self.codec = Codec(ctx.codec.catalogue, raw=raw_fields([h.spec for h in self.held]))
 
     def changelogs(self) -> list[str]:
         return [
@@ -316,7 +331,7 @@ class Intake:
         metrics.record_received(m.topic for m in messages)
         decoded = []
         rejects: list[tuple[int, ContractError | Exception, str]] = []
-        decode = self.ctx.codec.decode
+        decode = self.codec.decode
         for i, m in enumerate(messages):
             try:
                 schema, record = decode(m.value)

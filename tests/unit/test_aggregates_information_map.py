@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from schemas.codec import Codec, RawField
 from streams.aggregates import cellstore, engine
 from streams.aggregates import information_map as im
 from streams.aggregates.synthetic import Synth, ledger_entries
@@ -141,3 +142,37 @@ def test_categories_remembered_per_list_of_fields_follow_each_fields_transform()
         assert im.fact("ledger", dropped)["col"] == ["own_words", "views_and_scores"]
         assert im.fact("ledger", withheld)["rel"] == ["views_and_scores"]
         assert im.fact("ledger", withheld)["col"] == ["own_words", "views_and_scores"]
+
+
+RAW = Codec(raw=im.SPEC.raw_fields)
+
+
+def as_intake_decodes(e):
+    """The entry as the intake decodes it: its field lists left raw (RawField)."""
+    _, record = RAW.decode(Codec().encode("platform.ledger_entry", e))
+    assert isinstance(record["fields_transformed"], RawField)
+    return record
+
+
+def test_field_lists_left_raw_give_the_same_facts_and_cells_as_decoded_ones():
+    im._known_sets("case_management.referral").clear()  # nothing remembered from earlier tests
+    entries = [e for _, e in ledger_entries(Synth(seed=8).population(80))]
+    entries.append(entry("d1", "strategic_reporting", "NOT_SHARED", withheld=["text"]))
+    for e in entries:
+        assert im.fact("ledger", as_intake_decodes(e)) == im.fact("ledger", e)
+    full = cellstore.recompute(
+        im.SPEC, [("platform.ledger_entry", e) for e in entries], key(im.SPEC)
+    )
+    raw = [("platform.ledger_entry", as_intake_decodes(e)) for e in entries]
+    assert cellstore.recompute(im.SPEC, raw, key(im.SPEC)).counts() == full.counts()
+
+
+def test_a_raw_field_list_that_is_not_utf8_rejects_its_entry_with_the_rule():
+    good = entry("g1", "safeguarding", transformed=[("themes", "keep")], withheld=["zz-new"])
+    data = bytearray(Codec().encode("platform.ledger_entry", good))
+    data[data.index(b"zz-new")] = 0xFF
+    _, record = RAW.decode(bytes(data))  # the intake does not decode the lists
+    done = engine.step(im.SPEC, {}.get, [(0, "ledger", record, 0)])
+    [(index, err)] = done.rejected
+    assert index == 0 and not done.writes
+    assert (err.rule, err.field) == ("avro.non_utf8_text", "fields_withheld")
