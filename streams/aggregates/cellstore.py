@@ -7,7 +7,7 @@ Used alike by the stream processors (machinery.py) and by `chorus agg rebuild`
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -167,14 +167,30 @@ class CellStore:
         """Make the store hold exactly these subjects' contributions (subject -> cell ->
         member -> values); returns the cells made. After a restore (load()), this puts the
         subjects' contributions back into the known cells."""
+        made: set[str] = set()
+        for some in self.reconciling(contributions):
+            made |= some
+        return made
+
+    def reconciling(
+        self, contributions: Mapping[str, Contributions], every: int = 2000
+    ) -> Iterator[set[str]]:
+        """reconcile() a step at a time: the cells made by each ``every`` subjects, so a
+        caller in an event loop can let other tasks (Kafka heartbeats) run between them."""
         wanted = {s[:SUBJECT_CHARS]: c for s, c in contributions.items()}
         made: set[str] = set()
-        for sub in [s for s in self.subjects if s not in wanted]:
+        for n, sub in enumerate([s for s in self.subjects if s not in wanted], 1):
             made |= self.replace(sub, {})
-        for sub, contrib in wanted.items():
+            if not n % every:
+                yield made
+                made = set()
+        for n, (sub, contrib) in enumerate(wanted.items(), 1):
             if not _same(self.subjects.get(sub, {}), contrib):
                 made |= self.replace(sub, contrib)
-        return made
+            if not n % every:
+                yield made
+                made = set()
+        yield made
 
     def summaries(self) -> dict[str, Summary]:
         """cell key -> summary, every cell's up to date (an emptied cell stays, and is

@@ -60,6 +60,7 @@ log = logging.getLogger(__name__)
 # recomputation of its contributions (PartitionTurns says how a batch is chosen).
 EVENT_BATCH = 20000
 EVENT_WAIT_MS = 200  # the longest a batch waits to fill
+RESTORE_STEP = 2000  # subjects worked out between turns for other tasks while restoring
 
 
 def changelog_topic(app_id: str, aggregate: str) -> str:
@@ -285,11 +286,20 @@ class Intake:
                 h.states.update(entries[name])
         repaired = 0
         for h in self.held:
-            contributions = {
-                s: engine.contributions(h.spec, s, state) for s, state in h.states.items()
-            }
-            made = h.store.reconcile(contributions)  # cells a crash left unwritten
+            # Work of seconds for a large LA, so other tasks get turns in it: a consumer
+            # whose heartbeats stop for its session timeout (10 s) is put out of the group,
+            # and would restore again after the rebalance.
+            contributions = {}
+            for n, (s, state) in enumerate(h.states.items(), 1):
+                contributions[s] = engine.contributions(h.spec, s, state)
+                if not n % RESTORE_STEP:
+                    await asyncio.sleep(0)
+            made: set[str] = set()
+            for some in h.store.reconciling(contributions, RESTORE_STEP):
+                made |= some  # cells a crash left unwritten
+                await asyncio.sleep(0)
             h.store.summaries()  # now, not in the first publication's hold on the intake
+            await asyncio.sleep(0)
             repaired += len(made)
             if acks := await self._write_cells(h, made):
                 await asyncio.gather(*acks)

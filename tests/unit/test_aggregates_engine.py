@@ -330,6 +330,25 @@ def test_reconciling_a_store_puts_the_contributions_back_and_returns_the_cells_i
     assert store.counts() == {a: 1, b: 0}
 
 
+def test_reconciling_step_by_step_does_what_reconcile_does_in_one():
+    """The intake restores a step at a time (so Kafka heartbeats go on between steps)."""
+    spec = BY_NAME["care_leavers"]
+    cells = [f"contact_outcomes|2025-H1|ZZ{n % 3}|17-18" for n in range(7)]
+    wanted = {f"s{n}": {cells[n]: {f"s{n}": {"n": n}}} for n in range(7)}
+    whole = cellstore.CellStore(spec, key(spec))
+    whole.replace("gone", {cells[0]: {"gone": {"n": 5}}})
+    stepped = cellstore.CellStore(spec, key(spec))
+    stepped.replace("gone", {cells[0]: {"gone": {"n": 5}}})
+    made = whole.reconcile(wanted)
+    steps = list(stepped.reconciling(wanted, every=2))
+    assert len(steps) == 4  # after 2, 4 and 6 of the 7 subjects wanted, then the rest
+    assert set().union(*steps) == made and made == set(cells) - {cells[0]}
+    assert stepped.subjects == whole.subjects and "gone" not in stepped.subjects
+    assert {k: s.value("n") for k, s in stepped.summaries().items()} == {
+        k: s.value("n") for k, s in whole.summaries().items()
+    }
+
+
 def test_a_cells_keys_name_it_and_each_margin_total_it_counts_in():
     table = Table("t", ("a", "b", "c"), (Count("n", "n"),), margins=("a", "c"))
     expected = ("t|x|y|z", "t|ALL|y|z", "t|x|y|ALL", "t|ALL|y|ALL")
