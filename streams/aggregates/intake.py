@@ -278,7 +278,7 @@ class Intake:
             targets[changelog_topic(self.app_id, h.spec.name)] = (h, False)
             targets[cell_keys_topic(self.app_id, h.spec.name)] = (h, True)
         entries: dict[str, dict[str, Any]] = {name: {} for name in targets}
-        n = await self._read_changelogs(entries)
+        restored = await self._read_changelogs(entries)
         for name, (h, is_cells) in targets.items():
             if is_cells:
                 h.store.load(entries[name])
@@ -290,9 +290,9 @@ class Intake:
             # whose heartbeats stop for its session timeout (10 s) is put out of the group,
             # and would restore again after the rebalance.
             contributions = {}
-            for n, (s, state) in enumerate(h.states.items(), 1):
+            for i, (s, state) in enumerate(h.states.items(), 1):
                 contributions[s] = engine.contributions(h.spec, s, state)
-                if not n % RESTORE_STEP:
+                if not i % RESTORE_STEP:
                     await asyncio.sleep(0)
             made: set[str] = set()
             for some in h.store.reconciling(contributions, RESTORE_STEP):
@@ -307,7 +307,7 @@ class Intake:
             "intake: %d partition(s) assigned, %d changelog entries restored, %d cell keys "
             "written again",
             len(assigned),
-            n,
+            restored,
             repaired,
         )
         gc.freeze()  # what was restored lives long: kept out of the collector's scans
