@@ -127,14 +127,15 @@ SETS_KEPT = 4096  # distinct field lists per event type; forgotten all at once w
 
 
 @cache
-def _known_sets(event_type: str) -> dict[tuple, tuple[frozenset[str], frozenset[str]]]:
+def _known_sets(event_type: str) -> dict[tuple, tuple[list[str], list[str]]]:
     return {}
 
 
 def _collected_and_released(
     event_type: str, transformed: Any, withheld: Any
-) -> tuple[frozenset[str], frozenset[str]]:
-    """The categories of the fields a ledger entry names, and of those released. Worked
+) -> tuple[list[str], list[str]]:
+    """The categories of the fields a ledger entry names, and of those released, sorted
+    (lists shared by every fact made from them: nothing changes a fact). Worked
     out once per list of fields: an entry names every field of its event, the entries of
     an event type and purpose mostly name the same ones, and the ledger is the largest
     input of the aggregates. The lists come decoded, or as RawField from the intake,
@@ -150,7 +151,7 @@ def _collected_and_released(
         collected = {category(event_type, f) for f, _ in pairs}
         collected.update(category(event_type, f) for f in withheld)
         released = {category(event_type, f) for f, t in pairs if t != "drop"}
-        found = known[key] = (frozenset(collected), frozenset(released))
+        found = known[key] = (sorted(collected), sorted(released))
     return found
 
 
@@ -173,10 +174,9 @@ def fact(name: str, entry: Mapping[str, Any]) -> dict[str, Any] | None:
     collected, released = _collected_and_released(
         et, entry.get("fields_transformed"), entry.get("fields_withheld")
     )
-    out: dict[str, Any] = {"et": et, "p": entry["purpose"], "rel": sorted(released)}
-    out["col"] = sorted(collected)
+    out: dict[str, Any] = {"et": et, "p": entry["purpose"], "rel": released, "col": collected}
     if entry["purpose"] == STRATEGIC:
-        out["why"] = {c: _reason(entry, c) for c in sorted(collected - released)}
+        out["why"] = {c: _reason(entry, c) for c in collected if c not in released}
     return out
 
 
