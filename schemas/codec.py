@@ -57,7 +57,7 @@ class Codec:
         :class:`RawField` (when the message was written with the newest schema), for a
         reader that only compares them; see schemas.compiled."""
         self.catalogue = catalogue or default_catalogue()
-        self.raw = dict(raw or {})
+        self.raw = {event_type: tuple(names) for event_type, names in (raw or {}).items()}
         self._encoders: dict[str, Callable[[Any], bytes]] = {}
         self._readers: dict[bytes, tuple[EventSchema, EventSchema, Compiled | None]] = {}
 
