@@ -248,7 +248,7 @@ class RawField:
         self.data, self._read, self.name = data, read, name
 
     def __eq__(self, other: object) -> bool:
-        return other.__class__ is RawField and self.data == other.data  # type: ignore[attr-defined]
+        return isinstance(other, RawField) and self.data == other.data
 
     def __hash__(self) -> int:
         return hash(self.data)
