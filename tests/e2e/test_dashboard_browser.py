@@ -17,12 +17,13 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import WebDriverException
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.action_chains import ActionChains
@@ -146,6 +147,22 @@ def hover(driver, figure) -> Any:
     return tip
 
 
+T = TypeVar("T")
+
+
+def through_redraws(check: Callable[[], T]) -> Callable[[], T | None]:
+    """``check`` for poll(), None when an element it used was drawn again meanwhile (the
+    page redraws a chart whenever a publication changes its cells)."""
+
+    def checked() -> T | None:
+        try:
+            return check()
+        except StaleElementReferenceException:
+            return None
+
+    return checked
+
+
 def series_measures(driver) -> set[tuple[str, str, str]]:
     views = driver.execute_script("return VIEWS;")
     return {(v["aggregate"], v["table"], s["measure"]) for v in views for s in v["series"]}
@@ -212,7 +229,7 @@ def test_dashboard_shows_live_cells_statements_and_suppression(
         expected = [s["text"] for s in current["statements"]]
         return bool(shown) and all(shown) and shown == expected
 
-    namespace.poll(statements_on_hover, 60, "the cell's statements on hover")
+    namespace.poll(through_redraws(statements_on_hover), 60, "the cell's statements on hover")
     shot(browser, screenshots, "3-care-leaver-statement-on-hover")
 
     # A suppressed value: shown as suppressed, with its reason on hover, never as zero.
@@ -227,13 +244,20 @@ def test_dashboard_shows_live_cells_statements_and_suppression(
         return None
 
     cell, measure = namespace.poll(suppressed_figure, 60, "a suppressed value in a chart")
-    figure = show_figure(browser, cell, measure["name"])
-    assert figure.get_attribute("data-status") == "SUPPRESSED"
-    assert figure.find_element(By.CSS_SELECTOR, "text.value").text == "suppressed"
-    tip = hover(browser, figure)
-    reason = tip.find_element(By.CSS_SELECTOR, ".tip-suppressed")
-    assert reason.get_attribute("data-reason") == measure["suppression"]
-    assert reason.text.startswith("Suppressed: ")
+
+    def suppressed_on_hover() -> tuple[str | None, str, str | None, str]:
+        figure = show_figure(browser, cell, measure["name"])
+        shown = figure.find_element(By.CSS_SELECTOR, "text.value").text
+        reason = hover(browser, figure).find_element(By.CSS_SELECTOR, ".tip-suppressed")
+        status = figure.get_attribute("data-status")
+        return status, shown, reason.get_attribute("data-reason"), reason.text
+
+    status, shown, why, reason_text = namespace.poll(
+        through_redraws(suppressed_on_hover), 60, "the suppressed value and its reason"
+    )
+    assert status == "SUPPRESSED" and shown == "suppressed"
+    assert why == measure["suppression"]
+    assert reason_text.startswith("Suppressed: ")
     shot(browser, screenshots, "4-suppressed-value-on-hover")
 
     # The metrics count this page as a subscriber and the suppressed cells it shows.
